@@ -1,0 +1,47 @@
+"""Load the native module, check it against the running jaxlib, and register
+its XLA FFI targets for the CPU platform (once, at import)."""
+
+from __future__ import annotations
+
+import jax
+import jaxlib
+
+from . import _native
+
+__all__ = ["TARGETS", "BUILD_JAXLIB_VERSION"]
+
+BUILD_JAXLIB_VERSION: str = _native.BUILD_JAXLIB_VERSION
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def _check_jaxlib() -> None:
+    """The FFI ABI is forward-compatible only: headers newer than the running
+    jaxlib can make XLA refuse the handlers (and with them the CPU backend).
+    Refuse to load instead, naming both versions."""
+    running = jaxlib.__version__
+    built = BUILD_JAXLIB_VERSION
+    if _version_tuple(built) and _version_tuple(running) < _version_tuple(built):
+        raise ImportError(
+            f"spikegrad was built against the XLA FFI headers of jaxlib {built}, "
+            f"but jaxlib {running} is installed. jaxlib must be {built} or newer: "
+            f"upgrade jaxlib (pip install -U 'jaxlib>={built}') or rebuild "
+            f"spikegrad against jaxlib {running}."
+        )
+
+
+_check_jaxlib()
+
+#: The FFI targets this build provides, by name.
+TARGETS: tuple[str, ...] = tuple(_native.registrations())
+
+for _name, _capsule in _native.registrations().items():
+    jax.ffi.register_ffi_target(_name, _capsule, platform="cpu")

@@ -1,0 +1,134 @@
+"""The two JAX primitives behind every native surrogate, with their autodiff
+and batching rules. Lowerings are in ``_lowering``.
+
+``spike_p(x)``                 the Heaviside step, 1 where ``x >= 0``.
+``surrogate_grad_p(x, t)``     ``t * g'(x)``: one fused kernel, linear in ``t``.
+
+The JVP of ``spike_p`` is ``surrogate_grad_p(x, tx)``. ``surrogate_grad_p`` is
+linear in ``t`` and its transpose is itself (``g'(x)`` is a diagonal
+Jacobian), so forward mode (jvp, jacfwd, linearize) and reverse mode (grad,
+vjp, jacrev) run the same Rust kernel, and a reverse pass keeps only ``x`` as
+its residual. Like braintools, the surrogate is not differentiated again: the
+tangent of ``surrogate_grad_p`` w.r.t. ``x`` is zero (``hessian`` gives zeros).
+
+Both primitives take the static parameters ``surrogate`` (a name from the
+native registry) and ``params`` (a tuple of floats).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax.interpreters import ad, batching
+
+try:  # jax >= 0.4.36
+    from jax.extend.core import Primitive
+except ImportError:  # pragma: no cover
+    from jax.core import Primitive
+
+from jax._src import dispatch
+
+__all__ = ["spike", "surrogate_grad_apply", "spike_p", "surrogate_grad_p"]
+
+spike_p = Primitive("spikegrad_spike")
+surrogate_grad_p = Primitive("spikegrad_surrogate_grad")
+
+for _p in (spike_p, surrogate_grad_p):
+    _p.def_impl(partial(dispatch.apply_primitive, _p))
+
+
+def spike(x, surrogate: str, params: tuple[float, ...]) -> jax.Array:
+    """Heaviside step of ``x`` whose derivative is the named surrogate's ``g'(x)``."""
+    return spike_p.bind(x, surrogate=surrogate, params=tuple(params))
+
+
+def surrogate_grad_apply(x, t, surrogate: str, params: tuple[float, ...]) -> jax.Array:
+    """``t * g'(x)`` with the named surrogate: the fused kernel, low level."""
+    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=tuple(params))
+
+
+# ---- abstract evaluation -------------------------------------------------
+
+
+def _spike_abstract(x, *, surrogate, params):
+    return x.update(shape=x.shape, dtype=x.dtype, weak_type=x.weak_type)
+
+
+def _grad_abstract(x, t, *, surrogate, params):
+    if x.shape != t.shape or x.dtype != t.dtype:
+        raise TypeError(
+            "spikegrad surrogate_grad: x and t must have the same shape and dtype, "
+            f"got x {x.dtype}{list(x.shape)} and t {t.dtype}{list(t.shape)}"
+        )
+    return x.update(shape=x.shape, dtype=x.dtype, weak_type=x.weak_type)
+
+
+spike_p.def_abstract_eval(_spike_abstract)
+surrogate_grad_p.def_abstract_eval(_grad_abstract)
+
+
+# ---- autodiff ------------------------------------------------------------
+
+
+def _zeros_like_output(y):
+    return ad.Zero(jax.typeof(y).to_tangent_aval())
+
+
+def _spike_jvp(primals, tangents, *, surrogate, params):
+    (x,), (tx,) = primals, tangents
+    y = spike_p.bind(x, surrogate=surrogate, params=params)
+    if type(tx) is ad.Zero:
+        return y, _zeros_like_output(y)
+    return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params)
+
+
+def _grad_jvp(primals, tangents, *, surrogate, params):
+    x, t = primals
+    _, tt = tangents  # d/dx of g'(x) is taken as zero, as in braintools
+    y = surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params)
+    if type(tt) is ad.Zero:
+        return y, _zeros_like_output(y)
+    return y, surrogate_grad_p.bind(x, tt, surrogate=surrogate, params=params)
+
+
+def _grad_transpose(ct, x, t, *, surrogate, params):
+    if ad.is_undefined_primal(x):
+        raise ValueError("spikegrad surrogate_grad is not linear in x")
+    if type(ct) is ad.Zero:
+        return None, ad.Zero(t.aval)
+    return None, surrogate_grad_p.bind(x, ct, surrogate=surrogate, params=params)
+
+
+ad.primitive_jvps[spike_p] = _spike_jvp
+ad.primitive_jvps[surrogate_grad_p] = _grad_jvp
+ad.primitive_transposes[surrogate_grad_p] = _grad_transpose
+
+
+# ---- batching ------------------------------------------------------------
+
+
+def _spike_batch(args, dims, *, surrogate, params):
+    (x,), (d,) = args, dims
+    return spike_p.bind(x, surrogate=surrogate, params=params), d
+
+
+def _grad_batch(args, dims, *, surrogate, params):
+    x, t = args
+    dx, dt = dims
+    if dx == dt:  # both batched on the same axis: elementwise, nothing to move
+        return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params), dx
+    size = x.shape[dx] if dx is not None else t.shape[dt]
+    x = batching.bdim_at_front(x, dx, size)
+    t = batching.bdim_at_front(t, dt, size)
+    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params), 0
+
+
+batching.primitive_batchers[spike_p] = _spike_batch
+batching.primitive_batchers[surrogate_grad_p] = _grad_batch
+
+
+def xla_spike(x):
+    """The step in plain jnp: the reference for the non-CPU lowering."""
+    return jnp.asarray(x >= 0, dtype=x.dtype)

@@ -1,0 +1,206 @@
+"""The generic class layer shared by every surrogate.
+
+``Surrogate`` matches braintools' base class: calling an instance gives the
+Heaviside step of ``x`` whose derivative is ``surrogate_grad(x)``. A user's
+subclass that only defines ``surrogate_grad`` in jnp works under every JAX
+transformation through the XLA-native path, as in braintools.
+
+``NativeSurrogate`` adds what a Rust-backed surrogate needs: its parameter
+names, its native kernel name, its jnp formula, validation, repr, hash and
+equality. A concrete surrogate is a subclass that sets ``_native_name``,
+``_param_names`` and ``formula``, and spells out ``__init__`` with
+braintools' defaults.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _lowering  # noqa: F401  (lowerings must be registered)
+from .. import _native
+from .._primitives import spike
+from .._registry import register_formula
+
+__all__ = ["Surrogate", "NativeSurrogate"]
+
+
+def _as_input(x) -> jax.Array:
+    """``x`` as a jax array; complex or non-numeric input is a TypeError."""
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"spikegrad surrogates take a real array, got {type(x).__name__}")
+    try:
+        arr = jnp.asarray(x)
+    except TypeError as e:
+        raise TypeError(
+            f"spikegrad surrogates take a real (float, int or bool) array, got {type(x).__name__}: {e}"
+        ) from None
+    if jnp.issubdtype(arr.dtype, jnp.complexfloating):
+        raise TypeError(
+            f"spikegrad surrogates take a real array, got dtype {arr.dtype}; "
+            "a spike threshold on complex values is undefined (pass x.real if that is meant)"
+        )
+    if not (jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == jnp.bool_):
+        raise TypeError(f"spikegrad surrogates take a real array, got dtype {arr.dtype}")
+    return arr
+
+
+@jax.custom_jvp
+def _step_with_grad(x, dx):
+    """The step of x, whose tangent is ``tx * dx + tdx`` (braintools' rule)."""
+    return jnp.asarray(x >= 0, dtype=x.dtype)
+
+
+@_step_with_grad.defjvp
+def _step_with_grad_jvp(primals, tangents):
+    x, dx = primals
+    tx, tdx = tangents
+    out = _step_with_grad(x, dx)
+    return out, (tx * dx + tdx).astype(out.dtype)
+
+
+class Surrogate:
+    """The base surrogate gradient function, as in ``braintools.surrogate``.
+
+    Subclasses define ``surrogate_grad(x)`` (and, optionally,
+    ``surrogate_fun(x)``). ``self(x)`` returns the Heaviside step of ``x``
+    (1 where ``x >= 0``, NaN gives 0, in x's dtype and shape) whose derivative
+    with respect to ``x`` is ``surrogate_grad(x)``.
+    """
+
+    def __call__(self, x):
+        x = _as_input(x)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            # Integer and bool input: the step in x's dtype, no gradient (as braintools).
+            return jnp.asarray(x >= 0, dtype=x.dtype)
+        return self._spike(x)
+
+    def _spike(self, x):
+        dx = self.surrogate_grad(jax.lax.stop_gradient(x))
+        return _step_with_grad(x, dx)
+
+    def surrogate_fun(self, x) -> jax.Array:
+        """The smooth function whose derivative is ``surrogate_grad``."""
+        raise NotImplementedError
+
+    def surrogate_grad(self, x) -> jax.Array:
+        """The surrogate derivative ``g'(x)``."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def _static_value(v):
+    """A Python float for a concrete scalar parameter, else None (traced or array)."""
+    if isinstance(v, jax.core.Tracer):
+        return None
+    try:
+        arr = np.asarray(v)
+    except Exception:
+        return None
+    if arr.ndim != 0 or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        return None
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        return None
+    return float(arr)
+
+
+class NativeSurrogate(Surrogate):
+    """A surrogate with a Rust kernel (CPU) and a jnp formula (other platforms).
+
+    Parameters that are concrete scalars (Python numbers, NumPy scalars, 0-d
+    arrays) take the native path. Traced parameters (jit arguments, vmap over a
+    parameter) and array parameters take the XLA-native path, which gives
+    braintools' results including its gradient w.r.t. a parameter.
+    """
+
+    #: Name of the Rust kernel (``_native.surrogates()``) and of the formula.
+    _native_name: ClassVar[str]
+    #: Parameter attribute names, in the order the kernel takes them.
+    _param_names: ClassVar[tuple[str, ...]]
+    #: Parameter names in the order ``repr`` shows them (braintools' order).
+    _repr_names: ClassVar[tuple[str, ...] | None] = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_native_name" in cls.__dict__:
+            native = _native.surrogates().get(cls._native_name)
+            if native is None:
+                raise TypeError(f"{cls.__name__}: no native kernel named {cls._native_name!r}")
+            if tuple(native) != tuple(cls._param_names):
+                raise TypeError(
+                    f"{cls.__name__}: parameters {cls._param_names} differ from the kernel's {tuple(native)}"
+                )
+            register_formula(cls._native_name, cls.formula)
+
+    @staticmethod
+    def formula(x, *params):
+        """``g'(x)`` in jnp for the given parameters (braintools' expression)."""
+        raise NotImplementedError
+
+    # ---- parameters ------------------------------------------------------
+
+    def _param_values(self) -> tuple:
+        return tuple(getattr(self, n) for n in self._param_names)
+
+    def _static_params(self) -> tuple[float, ...] | None:
+        values = tuple(_static_value(v) for v in self._param_values())
+        return None if any(v is None for v in values) else values
+
+    def _validate(self) -> None:
+        """ValueError for a bad concrete parameter (non-finite, out of range)."""
+        for name, v in zip(self._param_names, self._param_values()):
+            if isinstance(v, jax.core.Tracer):
+                continue
+            try:
+                arr = np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {name} must be a real number, got {v!r}"
+                ) from None
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{type(self).__name__}: parameter {name} must be finite, got {v!r}")
+        static = self._static_params()
+        if static is not None:
+            try:
+                _native.check_params(self._native_name, list(static))
+            except ValueError as e:
+                raise ValueError(f"{type(self).__name__}: {e}") from None
+
+    # ---- the op ------------------------------------------------------------
+
+    def _spike(self, x):
+        static = self._static_params()
+        if static is None:
+            return super()._spike(x)
+        return spike(x, self._native_name, static)
+
+    def surrogate_grad(self, x) -> jax.Array:
+        return self.formula(jnp.asarray(x), *self._param_values())
+
+    # ---- identity ------------------------------------------------------------
+
+    def __repr__(self):
+        names = self._repr_names or self._param_names
+        args = ", ".join(f"{n}={getattr(self, n)}" for n in names)
+        return f"{type(self).__name__}({args})"
+
+    def _key(self):
+        static = tuple(
+            _static_value(v) if _static_value(v) is not None else id(v) for v in self._param_values()
+        )
+        return (type(self), static)
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()
+
+

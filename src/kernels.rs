@@ -1,0 +1,286 @@
+//! The loops: the Heaviside forward pass and the fused `t * g'(x)` pass, for
+//! f32, f64, f16 and bf16. Each loop is compiled several times for different
+//! CPU features (`multiversion`) and the best one is picked at run time.
+//!
+//! f16 and bf16 are widened to f32 in blocks, computed in f32 and rounded once.
+//! Every element is computed the same way wherever it sits in the array, so a
+//! split of the array over threads never changes a result bit.
+
+use half::slice::HalfFloatSliceExt;
+use half::{bf16, f16};
+use multiversion::multiversion;
+
+use crate::surrogates::Surrogate;
+
+/// Elements widened to f32 at a time for half-precision inputs (stays in L1).
+const HALF_BLOCK: usize = 512;
+
+/// The fused gradient pass of one surrogate with fixed parameters:
+/// `out[i] = t[i] * g'(x[i])`. All slices have the same length.
+pub trait GradKernel: Send + Sync {
+    fn f32(&self, x: &[f32], t: &[f32], out: &mut [f32]);
+    fn f64(&self, x: &[f64], t: &[f64], out: &mut [f64]);
+    fn f16(&self, x: &[f16], t: &[f16], out: &mut [f16]);
+    fn bf16(&self, x: &[bf16], t: &[bf16], out: &mut [bf16]);
+}
+
+struct Fused<S>(S);
+
+/// Validate parameters and box the fused kernel of surrogate `S`.
+pub fn fused_kernel<S: Surrogate>(params: &[f64]) -> Result<Box<dyn GradKernel>, String> {
+    Ok(Box::new(Fused(S::new(params)?)))
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+    "x86_64+avx2+fma+f16c",
+    "aarch64+neon"
+))]
+fn fused_f32<S: Surrogate>(s: &S, x: &[f32], t: &[f32], out: &mut [f32]) {
+    for ((o, &x), &t) in out.iter_mut().zip(x).zip(t) {
+        *o = t * s.grad_f32(x);
+    }
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+    "x86_64+avx2+fma+f16c",
+    "aarch64+neon"
+))]
+fn fused_f64<S: Surrogate>(s: &S, x: &[f64], t: &[f64], out: &mut [f64]) {
+    for ((o, &x), &t) in out.iter_mut().zip(x).zip(t) {
+        *o = t * s.grad_f64(x);
+    }
+}
+
+/// Widen a block of half-precision `x` and `t`, compute in f32, round once.
+fn fused_half<H, S>(s: &S, x: &[H], t: &[H], out: &mut [H])
+where
+    S: Surrogate,
+    [H]: HalfFloatSliceExt,
+{
+    let mut xf = [0f32; HALF_BLOCK];
+    let mut tf = [0f32; HALF_BLOCK];
+    let mut of = [0f32; HALF_BLOCK];
+    for ((xb, tb), ob) in x
+        .chunks(HALF_BLOCK)
+        .zip(t.chunks(HALF_BLOCK))
+        .zip(out.chunks_mut(HALF_BLOCK))
+    {
+        let n = xb.len();
+        xb.convert_to_f32_slice(&mut xf[..n]);
+        tb.convert_to_f32_slice(&mut tf[..n]);
+        fused_f32(s, &xf[..n], &tf[..n], &mut of[..n]);
+        ob.convert_from_f32_slice(&of[..n]);
+    }
+}
+
+impl<S: Surrogate> GradKernel for Fused<S> {
+    fn f32(&self, x: &[f32], t: &[f32], out: &mut [f32]) {
+        fused_f32(&self.0, x, t, out)
+    }
+    fn f64(&self, x: &[f64], t: &[f64], out: &mut [f64]) {
+        fused_f64(&self.0, x, t, out)
+    }
+    fn f16(&self, x: &[f16], t: &[f16], out: &mut [f16]) {
+        fused_half(&self.0, x, t, out)
+    }
+    fn bf16(&self, x: &[bf16], t: &[bf16], out: &mut [bf16]) {
+        fused_half(&self.0, x, t, out)
+    }
+}
+
+/// The Heaviside step on raw IEEE bits: 1 where `x >= 0` (-0 included), 0 where
+/// `x < 0` or NaN. One generic loop serves every float width.
+trait StepBits: Copy + Send + Sync {
+    /// The bit pattern of 1.0.
+    const ONE: Self;
+    const ZERO: Self;
+    /// `x >= 0` from the bits: sign clear and not NaN, or negative zero.
+    fn non_negative(self) -> bool;
+}
+
+macro_rules! step_bits {
+    ($bits:ty, $one:expr, $sign:expr, $inf:expr) => {
+        impl StepBits for $bits {
+            const ONE: Self = $one;
+            const ZERO: Self = 0;
+            #[inline(always)]
+            fn non_negative(self) -> bool {
+                let magnitude = self & !$sign;
+                (self & $sign == 0 && magnitude <= $inf) || magnitude == 0
+            }
+        }
+    };
+}
+
+step_bits!(u16, 0x3c00, 0x8000, 0x7c00); // f16; bf16 uses its own ONE below
+step_bits!(u32, 0x3f80_0000, 0x8000_0000, 0x7f80_0000);
+step_bits!(u64, 0x3ff0_0000_0000_0000, 0x8000_0000_0000_0000, 0x7ff0_0000_0000_0000);
+
+/// bf16 bits: same sign and exponent layout as the top half of an f32.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+struct Bf16Bits(u16);
+
+impl StepBits for Bf16Bits {
+    const ONE: Self = Bf16Bits(0x3f80);
+    const ZERO: Self = Bf16Bits(0);
+    #[inline(always)]
+    fn non_negative(self) -> bool {
+        let magnitude = self.0 & 0x7fff;
+        (self.0 & 0x8000 == 0 && magnitude <= 0x7f80) || magnitude == 0
+    }
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+    "x86_64+avx2+fma+f16c",
+    "aarch64+neon"
+))]
+fn step<B: StepBits>(x: &[B], out: &mut [B]) {
+    for (o, &x) in out.iter_mut().zip(x) {
+        *o = if x.non_negative() { B::ONE } else { B::ZERO };
+    }
+}
+
+pub fn heaviside_f32(x: &[f32], out: &mut [f32]) {
+    step::<u32>(bits_of(x), bits_of_mut(out))
+}
+
+pub fn heaviside_f64(x: &[f64], out: &mut [f64]) {
+    step::<u64>(bits_of(x), bits_of_mut(out))
+}
+
+pub fn heaviside_f16(x: &[u16], out: &mut [u16]) {
+    step::<u16>(x, out)
+}
+
+pub fn heaviside_bf16(x: &[u16], out: &mut [u16]) {
+    // SAFETY: Bf16Bits is repr(transparent) over u16.
+    let (x, out) = unsafe {
+        (
+            std::slice::from_raw_parts(x.as_ptr().cast::<Bf16Bits>(), x.len()),
+            std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<Bf16Bits>(), out.len()),
+        )
+    };
+    step::<Bf16Bits>(x, out)
+}
+
+/// View a float slice as its bit patterns (same size and alignment).
+fn bits_of<F: FloatBits>(x: &[F]) -> &[F::Bits] {
+    // SAFETY: F and F::Bits have the same size and alignment (checked by FloatBits impls).
+    unsafe { std::slice::from_raw_parts(x.as_ptr().cast(), x.len()) }
+}
+
+fn bits_of_mut<F: FloatBits>(x: &mut [F]) -> &mut [F::Bits] {
+    // SAFETY: as in bits_of; the borrow is unique.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast(), x.len()) }
+}
+
+/// # Safety
+/// `Bits` must have the size and alignment of `Self` and every bit pattern must be valid for both.
+unsafe trait FloatBits {
+    type Bits: StepBits;
+}
+// SAFETY: f32/u32 and f64/u64 have equal size and alignment; all bit patterns are valid.
+unsafe impl FloatBits for f32 {
+    type Bits = u32;
+}
+// SAFETY: as above.
+unsafe impl FloatBits for f64 {
+    type Bits = u64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::surrogates::MultiGaussian;
+
+    #[test]
+    fn heaviside_f32_special_values() {
+        let x = [-1.0f32, -0.0, 0.0, 1e-45, -1e-45, f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        let mut out = [7.0f32; 9];
+        heaviside_f32(&x, &mut out);
+        assert_eq!(out, [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn heaviside_halves_match_f32() {
+        let xs: Vec<f32> = vec![-2.0, -0.0, 0.0, 0.5, f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -1e-7, 6e-8];
+        let mut want = vec![0f32; xs.len()];
+        heaviside_f32(&xs, &mut want);
+        let h: Vec<u16> = xs.iter().map(|&v| f16::from_f32(v).to_bits()).collect();
+        let mut out = vec![0u16; xs.len()];
+        heaviside_f16(&h, &mut out);
+        let hx: Vec<f32> = h.iter().map(|&b| f16::from_bits(b).to_f32()).collect();
+        let mut want_h = vec![0f32; xs.len()];
+        heaviside_f32(&hx, &mut want_h);
+        assert_eq!(out.iter().map(|&b| f16::from_bits(b).to_f32()).collect::<Vec<_>>(), want_h);
+        let b: Vec<u16> = xs.iter().map(|&v| bf16::from_f32(v).to_bits()).collect();
+        heaviside_bf16(&b, &mut out);
+        assert_eq!(out.iter().map(|&b| bf16::from_bits(b).to_f32()).collect::<Vec<_>>(), want);
+    }
+
+    #[test]
+    fn heaviside_f64_special_values() {
+        let x = [-1.0f64, -0.0, 0.0, f64::MIN_POSITIVE, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+        let mut out = [3.0f64; 7];
+        heaviside_f64(&x, &mut out);
+        assert_eq!(out, [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0]);
+    }
+
+    fn kernel() -> (MultiGaussian, Box<dyn GradKernel>) {
+        let p = [0.15, 6.0, 0.5, 0.5];
+        (MultiGaussian::new(&p).unwrap(), fused_kernel::<MultiGaussian>(&p).unwrap())
+    }
+
+    #[test]
+    fn fused_f32_is_t_times_grad_for_every_length() {
+        let (s, k) = kernel();
+        for n in [0usize, 1, 7, 8, 15, 16, 17, 33, 1000] {
+            let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.37 - 3.0).collect();
+            let t: Vec<f32> = (0..n).map(|i| 1.0 + i as f32 * 0.01).collect();
+            let mut out = vec![f32::NAN; n];
+            k.f32(&x, &t, &mut out);
+            for i in 0..n {
+                assert_eq!(out[i], t[i] * s.grad_f32(x[i]), "n={n} i={i}");
+            }
+        }
+    }
+
+    #[test]
+    fn fused_half_rounds_once_from_f32() {
+        let (s, k) = kernel();
+        let n = 2 * HALF_BLOCK + 3;
+        let xf: Vec<f32> = (0..n).map(|i| i as f32 / n as f32 * 8.0 - 4.0).collect();
+        let x16: Vec<f16> = xf.iter().map(|&v| f16::from_f32(v)).collect();
+        let t16 = vec![f16::from_f32(1.5); n];
+        let mut out = vec![f16::NAN; n];
+        k.f16(&x16, &t16, &mut out);
+        for i in 0..n {
+            let want = f16::from_f32(1.5 * s.grad_f32(x16[i].to_f32()));
+            assert_eq!(out[i].to_bits(), want.to_bits(), "i={i}");
+        }
+        let xb: Vec<bf16> = xf.iter().map(|&v| bf16::from_f32(v)).collect();
+        let tb = vec![bf16::from_f32(-2.0); n];
+        let mut outb = vec![bf16::NAN; n];
+        k.bf16(&xb, &tb, &mut outb);
+        for i in 0..n {
+            let want = bf16::from_f32(-2.0 * s.grad_f32(xb[i].to_f32()));
+            assert_eq!(outb[i].to_bits(), want.to_bits(), "i={i}");
+        }
+    }
+
+    #[test]
+    fn fused_f64_is_t_times_grad() {
+        let (s, k) = kernel();
+        let x: Vec<f64> = (0..101).map(|i| i as f64 * 0.1 - 5.0).collect();
+        let t: Vec<f64> = (0..101).map(|i| (i as f64).sin()).collect();
+        let mut out = vec![0.0; 101];
+        k.f64(&x, &t, &mut out);
+        for i in 0..101 {
+            assert_eq!(out[i], t[i] * s.grad_f64(x[i]));
+        }
+    }
+}

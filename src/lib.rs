@@ -1,0 +1,15 @@
+//! spikegrad: surrogate-gradient spike functions for JAX.
+//!
+//! - [`math`]: vectorizable `exp`.
+//! - [`surrogates`]: one type per surrogate gradient, and the registry of them.
+//! - [`kernels`]: the Heaviside and fused `t * g'(x)` loops per dtype.
+//! - [`bridge`]: the cxx bridge called by the C++ XLA FFI shim (`cpp_shim/`).
+//! - `python`: the pyo3 module `spikegrad._native` (feature `python`).
+
+pub mod bridge;
+pub mod kernels;
+pub mod math;
+pub mod surrogates;
+
+#[cfg(feature = "python")]
+mod python;

@@ -1,0 +1,6 @@
+//! Scalar math written so that LLVM vectorizes the loops that call it: no libm
+//! calls, no branches, no float-to-int conversions.
+
+mod exp;
+
+pub use exp::{exp_neg_f32, exp_neg_f64};

@@ -1,0 +1,69 @@
+//! The Python extension module `spikegrad._native`: FFI handler capsules for
+//! jax, the table of native surrogates, and build facts for the import check.
+
+use std::ffi::c_void;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict};
+
+use crate::surrogates as registry;
+
+// The XLA FFI handlers defined by cpp_shim/handlers.cc.
+extern "C" {
+    fn spikegrad_heaviside(call_frame: *mut c_void) -> *mut c_void;
+    fn spikegrad_surrogate_grad(call_frame: *mut c_void) -> *mut c_void;
+}
+
+/// FFI target name -> handler address, as the table `registrations()` exports.
+const TARGETS: &[(&str, unsafe extern "C" fn(*mut c_void) -> *mut c_void)] = &[
+    ("spikegrad_heaviside", spikegrad_heaviside),
+    ("spikegrad_surrogate_grad", spikegrad_surrogate_grad),
+];
+
+fn capsule<'py>(py: Python<'py>, ptr: *mut c_void) -> PyResult<Bound<'py, PyCapsule>> {
+    // SAFETY: PyCapsule_New with a non-null pointer, no name and no destructor
+    // (the handler is a static function); the GIL is held via `py`.
+    unsafe {
+        let raw = pyo3::ffi::PyCapsule_New(ptr, std::ptr::null(), None);
+        Bound::from_owned_ptr_or_err(py, raw).map(|b| b.cast_into_unchecked())
+    }
+}
+
+/// `{target_name: PyCapsule}` for `jax.ffi.register_ffi_target(..., platform="cpu")`.
+#[pyfunction]
+fn registrations(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let out = PyDict::new(py);
+    for (name, handler) in TARGETS {
+        out.set_item(name, capsule(py, *handler as *mut c_void)?)?;
+    }
+    Ok(out)
+}
+
+/// `{surrogate_name: (param_name, ...)}` for every native surrogate.
+#[pyfunction]
+fn surrogates(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let out = PyDict::new(py);
+    for (name, params, _) in registry::REGISTRY {
+        out.set_item(*name, params.to_vec())?;
+    }
+    Ok(out)
+}
+
+/// Validate parameters exactly as the kernels will; raises ValueError.
+#[pyfunction]
+fn check_params(surrogate: &str, params: Vec<f64>) -> PyResult<()> {
+    registry::kernel_for(surrogate, &params)
+        .map(|_| ())
+        .map_err(pyo3::exceptions::PyValueError::new_err)
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(registrations, m)?)?;
+    m.add_function(wrap_pyfunction!(surrogates, m)?)?;
+    m.add_function(wrap_pyfunction!(check_params, m)?)?;
+    m.add("BUILD_JAXLIB_VERSION", env!("SPIKEGRAD_BUILD_JAXLIB_VERSION"))?;
+    m.add("BUILD_FFI_API_VERSION", env!("SPIKEGRAD_BUILD_FFI_API_VERSION"))?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! braintools' `MultiGaussianGrad`:
+//! `g'(x) = scale * [(1+h) N(x; 0, sigma^2) - h N(x; sigma, (s sigma)^2) - h N(x; -sigma, (s sigma)^2)]`.
+
+use super::{positive, Surrogate};
+use crate::math::{exp_neg_f32, exp_neg_f64};
+
+/// Coefficients of `a0 e^{k0 x^2} - a1 (e^{k1 (x-mu)^2} + e^{k1 (x+mu)^2})`, in f64 and f32.
+#[derive(Debug, Clone, Copy)]
+pub struct MultiGaussian {
+    a0: f64,
+    k0: f64,
+    a1: f64,
+    k1: f64,
+    mu: f64,
+    f32: [f32; 5],
+}
+
+impl Surrogate for MultiGaussian {
+    const NAME: &'static str = "multi_gaussian";
+    const PARAMS: &'static [&'static str] = &["h", "s", "sigma", "scale"];
+
+    fn new(params: &[f64]) -> Result<Self, String> {
+        let [h, s, sigma, scale] = params else {
+            return Err(format!("expected 4 parameters, got {}", params.len()));
+        };
+        let s = positive("s", *s)?;
+        let sigma = positive("sigma", *sigma)?;
+        let inv_sqrt_2pi = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
+        let side_sigma = s * sigma;
+        let a0 = scale * (1.0 + h) * inv_sqrt_2pi / sigma;
+        let k0 = -0.5 / (sigma * sigma);
+        let a1 = scale * h * inv_sqrt_2pi / side_sigma;
+        let k1 = -0.5 / (side_sigma * side_sigma);
+        let mu = sigma;
+        Ok(Self {
+            a0,
+            k0,
+            a1,
+            k1,
+            mu,
+            f32: [a0 as f32, k0 as f32, a1 as f32, k1 as f32, mu as f32],
+        })
+    }
+
+    #[inline(always)]
+    fn grad_f32(&self, x: f32) -> f32 {
+        let [a0, k0, a1, k1, mu] = self.f32;
+        let dl = x - mu;
+        let dr = x + mu;
+        let center = exp_neg_f32(k0 * (x * x));
+        let sides = exp_neg_f32(k1 * (dl * dl)) + exp_neg_f32(k1 * (dr * dr));
+        a0 * center - a1 * sides
+    }
+
+    #[inline(always)]
+    fn grad_f64(&self, x: f64) -> f64 {
+        let dl = x - self.mu;
+        let dr = x + self.mu;
+        let center = exp_neg_f64(self.k0 * (x * x));
+        let sides = exp_neg_f64(self.k1 * (dl * dl)) + exp_neg_f64(self.k1 * (dr * dr));
+        self.a0 * center - self.a1 * sides
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The braintools formula, term by term, in f64 with libm exp.
+    fn reference(x: f64, h: f64, s: f64, sigma: f64, scale: f64) -> f64 {
+        let pdf = |x: f64, mu: f64, sd: f64| {
+            (-(x - mu) * (x - mu) / (2.0 * sd * sd)).exp() / ((2.0 * std::f64::consts::PI).sqrt() * sd)
+        };
+        scale * ((1.0 + h) * pdf(x, 0.0, sigma) - h * pdf(x, sigma, s * sigma) - h * pdf(x, -sigma, s * sigma))
+    }
+
+    const PARAMS: [[f64; 4]; 4] = [
+        [0.15, 6.0, 0.5, 0.5],
+        [0.0, 6.0, 0.5, 0.5],
+        [0.5, 2.0, 1.5, 2.0],
+        [1.0, 0.7, 0.05, 1.0],
+    ];
+
+    fn grid() -> impl Iterator<Item = f64> {
+        (-4000..=4000).map(|i| i as f64 * 0.0025).chain([-0.0, 1e-30, -1e-30, 37.0, -50.0, 1e6])
+    }
+
+    #[test]
+    fn f64_matches_reference() {
+        for p in PARAMS {
+            let k = MultiGaussian::new(&p).unwrap();
+            for x in grid() {
+                let want = reference(x, p[0], p[1], p[2], p[3]);
+                let got = k.grad_f64(x);
+                let tol = 1e-12 * want.abs() + 1e-15 * k.a0;
+                assert!((got - want).abs() <= tol, "p={p:?} x={x} got={got} want={want}");
+            }
+        }
+    }
+
+    #[test]
+    fn f32_matches_reference() {
+        for p in PARAMS {
+            let k = MultiGaussian::new(&p).unwrap();
+            let peak = (-200..=200)
+                .map(|i| reference(i as f64 * 0.01, p[0], p[1], p[2], p[3]).abs())
+                .fold(0.0, f64::max);
+            for x in grid() {
+                let xf = x as f32;
+                let want = reference(xf as f64, p[0], p[1], p[2], p[3]);
+                let got = k.grad_f32(xf) as f64;
+                assert!((got - want).abs() <= 2e-6 * peak, "p={p:?} x={x} got={got} want={want}");
+            }
+        }
+    }
+
+    #[test]
+    fn special_values() {
+        let k = MultiGaussian::new(&PARAMS[0]).unwrap();
+        assert!(k.grad_f32(f32::NAN).is_nan());
+        assert!(k.grad_f64(f64::NAN).is_nan());
+        for inf in [f32::INFINITY, f32::NEG_INFINITY] {
+            assert_eq!(k.grad_f32(inf), 0.0);
+            assert_eq!(k.grad_f64(inf as f64), 0.0);
+        }
+        assert_eq!(k.grad_f32(0.0), k.grad_f32(-0.0));
+        assert_eq!(k.grad_f32(f32::MAX), 0.0);
+    }
+
+    #[test]
+    fn rejects_bad_parameters() {
+        assert!(MultiGaussian::new(&[0.15, 0.0, 0.5, 0.5]).is_err());
+        assert!(MultiGaussian::new(&[0.15, 6.0, -0.5, 0.5]).is_err());
+        assert!(MultiGaussian::new(&[0.15, 6.0]).is_err());
+    }
+}
