@@ -88,7 +88,7 @@ impl Real for f32 {
     const SINPI: &'static [f32] = &SINPI_F32;
     const ATANH: &'static [f32] = &ATANH_F32;
     const ROUND_MAGIC: f32 = 12_582_912.0;
-    const LN2_HI: f32 = 0.693_359_375;
+    const LN2_HI: f32 = 355.0 / 512.0; // 9 significant bits
     const LN2_LO: f32 = -2.121_944_4e-4;
     const MIN_POSITIVE: f32 = f32::MIN_POSITIVE;
     const SUBNORMAL_SCALE: f32 = 16_777_216.0; // 2^24
@@ -121,8 +121,8 @@ impl Real for f64 {
     const SINPI: &'static [f64] = &SINPI_F64;
     const ATANH: &'static [f64] = &ATANH_F64;
     const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 32 significant bits
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 - LN2_HI
     const MIN_POSITIVE: f64 = f64::MIN_POSITIVE;
     const SUBNORMAL_SCALE: f64 = 18_014_398_509_481_984.0; // 2^54
     const SUBNORMAL_LOG2: f64 = 54.0;
