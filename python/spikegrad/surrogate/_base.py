@@ -203,20 +203,20 @@ class NativeSurrogate(Surrogate):
         return f"{type(self).__name__}({args})"
 
     def _key(self):
-        static = tuple(
-            _static_value(v) if _static_value(v) is not None else id(v) for v in self._param_values()
-        )
-        return (type(self), static)
+        """The class and the parameters in repr order (array or traced ones by identity)."""
+        names = self._repr_names or self._param_names
+        static = (_static_value(getattr(self, n)) for n in names)
+        values = tuple(v if v is not None else id(getattr(self, n)) for n, v in zip(names, static))
+        return (type(self), *values)
 
     def __hash__(self):
+        # braintools hashes (class, *parameters in repr order); so does this.
         return hash(self._key())
 
     def __eq__(self, other):
         if type(other) is not type(self):
             return NotImplemented
         return self._key() == other._key()
-
-
 
 
 def functional(cls: type[NativeSurrogate], name: str):
