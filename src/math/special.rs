@@ -64,7 +64,11 @@ pub fn sinpi<R: Real>(y: R) -> R {
     let k = round(y);
     // Beyond 2^(mantissa bits - 1) every float is an even integer: sin = 0 (y * 0 keeps NaN, inf -> NaN).
     let exact_range = R::ROUND_MAGIC * c(1.0 / 3.0);
-    let r = if y.abs() < exact_range { y - k } else { y * c(0.0) };
+    let r = if y.abs() < exact_range {
+        y - k
+    } else {
+        y * c(0.0)
+    };
     // (-1)^k: k/2 minus its nearest integer is ±1/2 for odd k, 0 for even k.
     parity_sign(k) * r * poly(R::SINPI, r * r)
 }
@@ -98,7 +102,10 @@ mod tests {
             let rel = |got: f64| ((got - want) / want).abs();
             assert!(rel(exp(a)) < 8e-16, "a={a}");
             if a.abs() < 87.0 {
-                assert!(rel(exp(a as f32) as f64 / (a as f32 as f64 - a).exp()) < 4e-7, "a={a}");
+                assert!(
+                    rel(exp(a as f32) as f64 / (a as f32 as f64 - a).exp()) < 4e-7,
+                    "a={a}"
+                );
             }
         }
         assert_eq!(exp(1000.0f64), f64::INFINITY);
@@ -109,14 +116,24 @@ mod tests {
 
     #[test]
     fn ln_is_accurate() {
-        for v in grid().map(|v| (v * 10.0).exp()).chain([1.0, 1.5, 2.0, 0.7, 1e-310, 1e300, f64::MAX]) {
+        for v in
+            grid()
+                .map(|v| (v * 10.0).exp())
+                .chain([1.0, 1.5, 2.0, 0.7, 1e-310, 1e300, f64::MAX])
+        {
             let want = v.ln();
             let got = ln(v);
-            assert!((got - want).abs() <= 4e-16 * want.abs().max(1e-300) + 1e-300, "v={v} {got} {want}");
+            assert!(
+                (got - want).abs() <= 4e-16 * want.abs().max(1e-300) + 1e-300,
+                "v={v} {got} {want}"
+            );
             let vf = v as f32;
             if vf > 0.0 && vf.is_finite() {
                 let wf = (vf as f64).ln();
-                assert!((ln(vf) as f64 - wf).abs() <= 3e-7 * wf.abs().max(1e-7), "v={vf}");
+                assert!(
+                    (ln(vf) as f64 - wf).abs() <= 3e-7 * wf.abs().max(1e-7),
+                    "v={vf}"
+                );
             }
         }
         assert_eq!(ln(0.0f64), f64::NEG_INFINITY);
@@ -130,11 +147,18 @@ mod tests {
     #[test]
     fn sinpi_is_accurate() {
         for y in grid().chain([0.5, 1.0, -2.5, 1e10 + 0.25, 3e15]) {
-            let want = (std::f64::consts::PI * (y - y.round())).sin() * if y.round() as i64 % 2 == 0 { 1.0 } else { -1.0 };
-            assert!((sinpi(y) - want).abs() <= 4e-16 * want.abs() + 1e-300, "y={y}");
+            let want = (std::f64::consts::PI * (y - y.round())).sin()
+                * if y.round() as i64 % 2 == 0 { 1.0 } else { -1.0 };
+            assert!(
+                (sinpi(y) - want).abs() <= 4e-16 * want.abs() + 1e-300,
+                "y={y}"
+            );
             let yf = y as f32;
             let wf = sinpi(yf as f64);
-            assert!((sinpi(yf) as f64 - wf).abs() <= 2.5e-7 * wf.abs().max(1e-30), "y={yf}");
+            assert!(
+                (sinpi(yf) as f64 - wf).abs() <= 2.5e-7 * wf.abs().max(1e-30),
+                "y={yf}"
+            );
         }
         assert_eq!(sinpi(1.0f64), 0.0);
         assert_eq!(sinpi(0.5f32), 1.0);

@@ -28,7 +28,9 @@ mod tests {
 
     #[test]
     fn matches_reference() {
-        let reference = |x: f64, p: &[f64]| p[0] * 0.5 / (1.0 + (std::f64::consts::PI / 2.0 * p[0] * x).powi(2));
+        let reference = |x: f64, p: &[f64]| {
+            p[0] * 0.5 / (1.0 + (std::f64::consts::PI / 2.0 * p[0] * x).powi(2))
+        };
         check::<Arctan>(&[&[1.0], &[3.0], &[0.2], &[-2.0], &[0.0]], &[], reference);
     }
 }

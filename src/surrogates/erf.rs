@@ -27,7 +27,8 @@ mod tests {
 
     #[test]
     fn matches_reference() {
-        let reference = |x: f64, p: &[f64]| p[0] / std::f64::consts::PI.sqrt() * (-p[0].powi(2) * x * x).exp();
+        let reference =
+            |x: f64, p: &[f64]| p[0] / std::f64::consts::PI.sqrt() * (-p[0].powi(2) * x * x).exp();
         check::<Erf>(&[&[1.0], &[3.0], &[0.25], &[-2.0], &[0.0]], &[], reference);
     }
 }

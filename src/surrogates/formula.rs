@@ -43,7 +43,11 @@ impl<F: Formula> Surrogate for Native<F> {
 
     fn new(params: &[f64]) -> Result<Self, String> {
         let c64 = F::coefficients(params)?;
-        Ok(Self { c32: c64.map(|v| v as f32), c64, formula: PhantomData })
+        Ok(Self {
+            c32: c64.map(|v| v as f32),
+            c64,
+            formula: PhantomData,
+        })
     }
 
     #[inline(always)]
@@ -80,7 +84,9 @@ pub(crate) fn nonzero(name: &str, value: f64) -> Result<f64, String> {
     if value != 0.0 {
         Ok(value)
     } else {
-        Err(format!("{name} must be nonzero (it is a divisor), got {value}"))
+        Err(format!(
+            "{name} must be nonzero (it is a divisor), got {value}"
+        ))
     }
 }
 
@@ -92,9 +98,28 @@ pub(crate) mod testing {
     /// Inputs: a fine grid, the special values, and the given break points (and their neighbours).
     fn grid(breaks: &[f64]) -> Vec<f64> {
         let mut xs: Vec<f64> = (-4000..=4000).map(|i| i as f64 * 0.0025).collect();
-        xs.extend([0.0, -0.0, 1e-30, -1e-30, 37.0, -50.0, 1e6, -1e6, f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
+        xs.extend([
+            0.0,
+            -0.0,
+            1e-30,
+            -1e-30,
+            37.0,
+            -50.0,
+            1e6,
+            -1e6,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ]);
         for &b in breaks {
-            xs.extend([b, -b, b.next_up(), b.next_down(), -b.next_up(), -b.next_down()]);
+            xs.extend([
+                b,
+                -b,
+                b.next_up(),
+                b.next_down(),
+                -b.next_up(),
+                -b.next_down(),
+            ]);
         }
         xs
     }
@@ -112,13 +137,22 @@ pub(crate) mod testing {
     /// `reference(x, params)` is braintools' expression in f64. Checks f64 within
     /// 1e-12 relative (plus 1e-14 of the peak, for zero crossings), f32 within 2e-6 of the peak
     /// (the reference taken at the f32-rounded input), on `grid(breaks)`.
-    pub(crate) fn check<F: Formula>(params: &[&[f64]], breaks: &[f64], reference: fn(f64, &[f64]) -> f64) {
+    pub(crate) fn check<F: Formula>(
+        params: &[&[f64]],
+        breaks: &[f64],
+        reference: fn(f64, &[f64]) -> f64,
+    ) {
         check_with::<F>(params, breaks, 1e-14, reference)
     }
 
     /// [`check`] with the f64 absolute tolerance (a fraction of the peak) given, for
     /// references whose own rounding error is larger (long sums).
-    pub(crate) fn check_with<F: Formula>(params: &[&[f64]], breaks: &[f64], abs64: f64, reference: fn(f64, &[f64]) -> f64) {
+    pub(crate) fn check_with<F: Formula>(
+        params: &[&[f64]],
+        breaks: &[f64],
+        abs64: f64,
+        reference: fn(f64, &[f64]) -> f64,
+    ) {
         for &p in params {
             let k = Native::<F>::new(p).unwrap_or_else(|e| panic!("{} {p:?}: {e}", F::NAME));
             let xs = grid(breaks);
@@ -130,12 +164,17 @@ pub(crate) mod testing {
             for &x in &xs {
                 let want = reference(x, p);
                 let got = k.grad_f64(x);
-                assert!(same(got, want, 1e-12 * want.abs() + abs64 * peak), "{} f64 p={p:?} x={x} got={got} want={want}", F::NAME);
+                assert!(
+                    same(got, want, 1e-12 * want.abs() + abs64 * peak),
+                    "{} f64 p={p:?} x={x} got={got} want={want}",
+                    F::NAME
+                );
                 let xf = x as f32;
                 let want = reference(xf as f64, p);
                 let got = k.grad_f32(xf) as f64;
                 let want_f32 = want as f32 as f64; // overflow to inf happens at the f32 range
-                let ok = same(got, want, 2e-6 * peak) || (want_f32.is_infinite() && got == want_f32);
+                let ok =
+                    same(got, want, 2e-6 * peak) || (want_f32.is_infinite() && got == want_f32);
                 assert!(ok, "{} f32 p={p:?} x={xf} got={got} want={want}", F::NAME);
             }
         }

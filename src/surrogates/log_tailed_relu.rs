@@ -36,7 +36,15 @@ mod tests {
 
     #[test]
     fn matches_reference() {
-        let reference = |x: f64, p: &[f64]| if x > 1.0 { 1.0 / x } else if x > 0.0 { 1.0 } else { p[0] };
+        let reference = |x: f64, p: &[f64]| {
+            if x > 1.0 {
+                1.0 / x
+            } else if x > 0.0 {
+                1.0
+            } else {
+                p[0]
+            }
+        };
         check::<LogTailedRelu>(&[&[0.0], &[0.1], &[-0.5]], &[1.0], reference);
     }
 }

@@ -33,8 +33,18 @@ mod tests {
 
     #[test]
     fn matches_reference() {
-        let reference = |x: f64, p: &[f64]| if x.abs() > p[1] { p[0] } else { 1.0 / (2.0 * p[1]) };
-        check::<PiecewiseLeakyRelu>(&[&[0.01, 1.0], &[0.1, 0.5], &[0.0, 2.0], &[0.01, -1.0]], &[1.0, 0.5, 2.0], reference);
+        let reference = |x: f64, p: &[f64]| {
+            if x.abs() > p[1] {
+                p[0]
+            } else {
+                1.0 / (2.0 * p[1])
+            }
+        };
+        check::<PiecewiseLeakyRelu>(
+            &[&[0.01, 1.0], &[0.1, 0.5], &[0.0, 2.0], &[0.01, -1.0]],
+            &[1.0, 0.5, 2.0],
+            reference,
+        );
         rejects::<PiecewiseLeakyRelu>(&[&[0.01, 0.0]]);
     }
 }

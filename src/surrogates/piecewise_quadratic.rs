@@ -34,8 +34,18 @@ mod tests {
 
     #[test]
     fn matches_reference() {
-        let reference = |x: f64, p: &[f64]| if x.abs() > 1.0 / p[0] { 0.0 } else { p[0] - p[0] * p[0] * x.abs() };
-        check::<PiecewiseQuadratic>(&[&[1.0], &[2.0], &[0.7], &[-1.0]], &[1.0, 0.5, 1.0 / 0.7], reference);
+        let reference = |x: f64, p: &[f64]| {
+            if x.abs() > 1.0 / p[0] {
+                0.0
+            } else {
+                p[0] - p[0] * p[0] * x.abs()
+            }
+        };
+        check::<PiecewiseQuadratic>(
+            &[&[1.0], &[2.0], &[0.7], &[-1.0]],
+            &[1.0, 0.5, 1.0 / 0.7],
+            reference,
+        );
         rejects::<PiecewiseQuadratic>(&[&[0.0], &[]]);
     }
 }

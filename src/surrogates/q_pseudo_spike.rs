@@ -30,8 +30,16 @@ impl Formula for QPseudoSpike {
         let zero = R::from_f64(0.0);
         let b = R::from_f64(1.0) + c[0] * x.abs();
         let magnitude = exp(c[1] * ln(b.abs()));
-        let negative = if b == R::from_f64(f64::NEG_INFINITY) { c[3] } else { c[2] };
-        let signed = if b < zero { magnitude * negative } else { magnitude };
+        let negative = if b == R::from_f64(f64::NEG_INFINITY) {
+            c[3]
+        } else {
+            c[2]
+        };
+        let signed = if b < zero {
+            magnitude * negative
+        } else {
+            magnitude
+        };
         if c[1] == zero {
             R::from_f64(1.0)
         } else {

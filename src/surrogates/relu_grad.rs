@@ -35,8 +35,16 @@ mod tests {
     fn matches_reference() {
         let reference = |x: f64, p: &[f64]| {
             let v = p[0] * p[1] - x.abs() * p[0];
-            if v.is_nan() { v } else { v.max(0.0) }
+            if v.is_nan() {
+                v
+            } else {
+                v.max(0.0)
+            }
         };
-        check::<ReluGrad>(&[&[0.3, 1.0], &[1.0, 0.5], &[-0.3, 1.0], &[0.0, 1.0]], &[1.0, 0.5], reference);
+        check::<ReluGrad>(
+            &[&[0.3, 1.0], &[1.0, 0.5], &[-0.3, 1.0], &[0.0, 1.0]],
+            &[1.0, 0.5],
+            reference,
+        );
     }
 }

@@ -26,7 +26,14 @@ impl Formula for SquarewaveFourierSeries {
         let terms = n.max(1.0);
         // T = t_hi + t_lo with t_hi on 26 bits, so k * t_hi is exact for |k| < 2^27.
         let t_hi = f64::from_bits(t.to_bits() & !((1u64 << 27) - 1));
-        coeffs([4.0 * terms, t_hi, t - t_hi, 1.0 / t, 2.0 / t, 4.0 * terms / t])
+        coeffs([
+            4.0 * terms,
+            t_hi,
+            t - t_hi,
+            1.0 / t,
+            2.0 / t,
+            4.0 * terms / t,
+        ])
     }
 
     #[inline(always)]
@@ -38,7 +45,11 @@ impl Formula for SquarewaveFourierSeries {
         let v = u - m * R::from_f64(0.5); // [-1/4, 1/4]; the sum flips sign per half period
         let num = sinpi(four_n * v);
         let den = sinpi(v + v);
-        let g = if den == R::from_f64(0.0) { peak } else { two_over_t * num / den };
+        let g = if den == R::from_f64(0.0) {
+            peak
+        } else {
+            two_over_t * num / den
+        };
         parity_sign(m) * g
     }
 }
@@ -60,7 +71,15 @@ mod tests {
             }
             dx * 4.0 / p[1]
         };
-        let params: &[&[f64]] = &[&[2.0, 8.0], &[1.0, 8.0], &[5.0, 0.3], &[0.0, 8.0], &[-3.0, 2.0], &[3.0, -4.0], &[40.0, 10.0]];
+        let params: &[&[f64]] = &[
+            &[2.0, 8.0],
+            &[1.0, 8.0],
+            &[5.0, 0.3],
+            &[0.0, 8.0],
+            &[-3.0, 2.0],
+            &[3.0, -4.0],
+            &[40.0, 10.0],
+        ];
         // The reference's n rounded phases leave it about n * 1e-16 of the peak off.
         check_with::<SquarewaveFourierSeries>(params, &[2.0, 4.0, 1.0, 0.15], 1e-13, reference);
         rejects::<SquarewaveFourierSeries>(&[&[2.5, 8.0], &[2.0, 0.0]]);
