@@ -339,3 +339,22 @@ def test_xla_lowering_formula_with_static_params(name, params):
     via_formula = np.asarray(_lowering.xla_grad(x, t, surrogate=ours._native_name, params=static))
     want = reference(name, np.asarray(x), full_params(type(ours), params))
     assert_close(via_formula, want, 4e-6 * peak(want), "XLA formula vs float64 reference")
+
+
+@pytest.mark.parametrize("kind", ["numpy_scalar", "array_0d", "array_per_element"])
+@pytest.mark.parametrize("name", NAMES)
+def test_parameter_kinds(name, kind):
+    """A parameter as a NumPy scalar or 0-d array (native path) or as an array that
+    broadcasts against x (XLA path) gives braintools' gradients."""
+    key = _traced_param(name)
+    base = float(full_params(getattr(sg, name), {})[key]) * 1.25
+    x = jnp.linspace(-3.0, 3.0, 61)
+    value = {
+        "numpy_scalar": np.float32(base),
+        "array_0d": jnp.asarray(base),
+        "array_per_element": jnp.linspace(0.8, 1.2, 61) * base,
+    }[kind]
+    ours, theirs = getattr(sg, name)(**{key: value}), getattr(bt, name)(**{key: value})
+    want = jax.grad(lambda v: jnp.sum(theirs(v)))(x)
+    got = jax.grad(lambda v: jnp.sum(ours(v)))(x)
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-6 * float(np.max(np.abs(want))))
