@@ -1,7 +1,7 @@
 //! spikegrad: surrogate-gradient spike functions for JAX.
 //!
-//! - [`math`]: vectorizable `exp`.
-//! - [`surrogates`]: one type per surrogate gradient, and the registry of them.
+//! - [`math`]: vectorizable `exp`, `ln`, `sinpi`, ... over the [`math::Real`] trait (f32, f64).
+//! - [`surrogates`]: one type per surrogate gradient (most as a generic `Formula`), and the registry of them.
 //! - [`kernels`]: the Heaviside and fused `t * g'(x)` loops per dtype.
 //! - [`bridge`]: the cxx bridge called by the C++ XLA FFI shim (`cpp_shim/`).
 //! - `python`: the pyo3 module `spikegrad._native` (feature `python`).

@@ -2,14 +2,50 @@
 //! and [`REGISTRY`] is the one table that maps the name used by the FFI
 //! attribute `surrogate` to a kernel.
 //!
-//! Adding a surrogate: write a module with a type that implements `Surrogate`
-//! and add one line to `REGISTRY`.
+//! Adding a surrogate: write a module with a type that implements [`Formula`]
+//! (its `g'(x)` once, generic over f32/f64) or `Surrogate` directly, and add
+//! one line to `REGISTRY`.
 
+mod formula;
+
+mod arctan;
+mod erf;
 mod gaussian;
+mod inv_square_grad;
+mod leaky_relu;
+mod log_tailed_relu;
 mod multi_gaussian;
+mod nonzero_sign_log;
+mod piecewise_exp;
+mod piecewise_leaky_relu;
+mod piecewise_quadratic;
+mod q_pseudo_spike;
+mod relu_grad;
+mod s2nn;
+mod sigmoid;
+mod slayer_grad;
+mod soft_sign;
+mod squarewave_fourier_series;
 
+pub use arctan::Arctan;
+pub use erf::Erf;
+pub use formula::{Coeffs, Formula, Native, MAX_COEFFS};
 pub use gaussian::Gaussian;
+pub use inv_square_grad::InvSquareGrad;
+pub use leaky_relu::LeakyRelu;
+pub use log_tailed_relu::LogTailedRelu;
 pub use multi_gaussian::MultiGaussian;
+pub use nonzero_sign_log::NonzeroSignLog;
+pub use piecewise_exp::PiecewiseExp;
+pub use piecewise_leaky_relu::PiecewiseLeakyRelu;
+pub use piecewise_quadratic::PiecewiseQuadratic;
+pub use q_pseudo_spike::QPseudoSpike;
+pub use relu_grad::ReluGrad;
+pub use s2nn::S2nn;
+pub use sigmoid::Sigmoid;
+pub use slayer_grad::SlayerGrad;
+pub use soft_sign::SoftSign;
+pub use squarewave_fourier_series::SquarewaveFourierSeries;
 
 use crate::kernels::{fused_kernel, GradKernel};
 
@@ -37,6 +73,22 @@ type Constructor = fn(&[f64]) -> Result<Box<dyn GradKernel>, String>;
 pub static REGISTRY: &[(&str, &[&str], Constructor)] = &[
     (MultiGaussian::NAME, MultiGaussian::PARAMS, fused_kernel::<MultiGaussian>),
     (Gaussian::NAME, Gaussian::PARAMS, fused_kernel::<Gaussian>),
+    (Sigmoid::NAME, Sigmoid::PARAMS, fused_kernel::<Native<Sigmoid>>),
+    (PiecewiseQuadratic::NAME, PiecewiseQuadratic::PARAMS, fused_kernel::<Native<PiecewiseQuadratic>>),
+    (PiecewiseExp::NAME, PiecewiseExp::PARAMS, fused_kernel::<Native<PiecewiseExp>>),
+    (SoftSign::NAME, SoftSign::PARAMS, fused_kernel::<Native<SoftSign>>),
+    (Arctan::NAME, Arctan::PARAMS, fused_kernel::<Native<Arctan>>),
+    (NonzeroSignLog::NAME, NonzeroSignLog::PARAMS, fused_kernel::<Native<NonzeroSignLog>>),
+    (Erf::NAME, Erf::PARAMS, fused_kernel::<Native<Erf>>),
+    (PiecewiseLeakyRelu::NAME, PiecewiseLeakyRelu::PARAMS, fused_kernel::<Native<PiecewiseLeakyRelu>>),
+    (SquarewaveFourierSeries::NAME, SquarewaveFourierSeries::PARAMS, fused_kernel::<Native<SquarewaveFourierSeries>>),
+    (S2nn::NAME, S2nn::PARAMS, fused_kernel::<Native<S2nn>>),
+    (QPseudoSpike::NAME, QPseudoSpike::PARAMS, fused_kernel::<Native<QPseudoSpike>>),
+    (LeakyRelu::NAME, LeakyRelu::PARAMS, fused_kernel::<Native<LeakyRelu>>),
+    (LogTailedRelu::NAME, LogTailedRelu::PARAMS, fused_kernel::<Native<LogTailedRelu>>),
+    (ReluGrad::NAME, ReluGrad::PARAMS, fused_kernel::<Native<ReluGrad>>),
+    (InvSquareGrad::NAME, InvSquareGrad::PARAMS, fused_kernel::<Native<InvSquareGrad>>),
+    (SlayerGrad::NAME, SlayerGrad::PARAMS, fused_kernel::<Native<SlayerGrad>>),
 ];
 
 /// Build the fused `t * g'(x)` kernel for a named surrogate.

@@ -3,13 +3,7 @@
 ``import braintools.surrogate as surrogate``."""
 
 from ._base import NativeSurrogate, Surrogate
-from ._impl import GaussianGrad, MultiGaussianGrad, gaussian_grad, multi_gaussian_grad
+from ._impl import *  # noqa: F401,F403
+from ._impl import __all__ as _surrogates
 
-__all__ = [
-    "Surrogate",
-    "NativeSurrogate",
-    "GaussianGrad",
-    "gaussian_grad",
-    "MultiGaussianGrad",
-    "multi_gaussian_grad",
-]
+__all__ = ["Surrogate", "NativeSurrogate", *_surrogates]

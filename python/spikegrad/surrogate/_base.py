@@ -9,11 +9,12 @@ transformation through the XLA-native path, as in braintools.
 names, its native kernel name, its jnp formula, validation, repr, hash and
 equality. A concrete surrogate is a subclass that sets ``_native_name``,
 ``_param_names`` and ``formula``, and spells out ``__init__`` with
-braintools' defaults.
+braintools' defaults. ``functional(cls, name)`` makes its functional form.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import ClassVar
 
 import jax
@@ -25,7 +26,7 @@ from .. import _native
 from .._primitives import spike
 from .._registry import register_formula
 
-__all__ = ["Surrogate", "NativeSurrogate"]
+__all__ = ["Surrogate", "NativeSurrogate", "functional"]
 
 
 def _as_input(x) -> jax.Array:
@@ -125,6 +126,18 @@ class NativeSurrogate(Surrogate):
     #: Parameter names in the order ``repr`` shows them (braintools' order).
     _repr_names: ClassVar[tuple[str, ...] | None] = None
 
+    def __init__(self, **params):
+        """Store the parameters (in ``_param_names`` order) and validate them.
+
+        Concrete classes spell out braintools' signature and defaults and pass
+        them on: ``def __init__(self, alpha=4.0): super().__init__(alpha=alpha)``.
+        """
+        super().__init__()
+        for name, value in params.items():
+            setattr(self, name, value)
+        if params:
+            self._validate()
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "_native_name" in cls.__dict__:
@@ -190,12 +203,14 @@ class NativeSurrogate(Surrogate):
         return f"{type(self).__name__}({args})"
 
     def _key(self):
-        static = tuple(
-            _static_value(v) if _static_value(v) is not None else id(v) for v in self._param_values()
-        )
-        return (type(self), static)
+        """The class and the parameters in repr order (array or traced ones by identity)."""
+        names = self._repr_names or self._param_names
+        static = (_static_value(getattr(self, n)) for n in names)
+        values = tuple(v if v is not None else id(getattr(self, n)) for n, v in zip(names, static))
+        return (type(self), *values)
 
     def __hash__(self):
+        # braintools hashes (class, *parameters in repr order); so does this.
         return hash(self._key())
 
     def __eq__(self, other):
@@ -204,3 +219,20 @@ class NativeSurrogate(Surrogate):
         return self._key() == other._key()
 
 
+def functional(cls: type[NativeSurrogate], name: str):
+    """The functional form of a surrogate class, as braintools has for each:
+    ``name(x, *params)`` is ``cls(*params)(x)``, with the class's signature."""
+
+    def spike_function(x, *args, **kwargs):
+        return cls(*args, **kwargs)(x)
+
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    x = inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    spike_function.__signature__ = inspect.Signature([x, *params])
+    spike_function.__name__ = spike_function.__qualname__ = name
+    spike_function.__module__ = "spikegrad.surrogate"
+    spike_function.__doc__ = (
+        f"Spike function with the {cls.__name__} surrogate gradient: "
+        f"``{name}(x, ...)`` is ``{cls.__name__}(...)(x)``. See :class:`{cls.__name__}`."
+    )
+    return spike_function

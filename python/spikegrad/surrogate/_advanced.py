@@ -1,0 +1,157 @@
+"""The other surrogates of braintools: SquarewaveFourierSeries, S2NN,
+QPseudoSpike, SlayerGrad, NonzeroSignLog."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import jax.scipy as jsp
+
+from ._base import NativeSurrogate, functional
+
+__all__ = [
+    "SquarewaveFourierSeries",
+    "squarewave_fourier_series",
+    "S2NN",
+    "s2nn",
+    "QPseudoSpike",
+    "q_pseudo_spike",
+    "SlayerGrad",
+    "slayer_grad",
+    "NonzeroSignLog",
+    "nonzero_sign_log",
+]
+
+
+class SquarewaveFourierSeries(NativeSurrogate):
+    r"""Square-wave Fourier-series surrogate:
+    :math:`g'(x) = \frac{4}{T}\sum_{i=1}^{n}\cos((2i-1)\,2\pi x/T)`.
+
+    ``n`` (an integer, default 2) is the number of terms (braintools keeps the
+    first term for ``n < 1``), ``t_period`` (nonzero, default 8.0) the period
+    ``T``. The native kernel sums in closed form after an exact reduction of
+    ``x`` modulo ``T``, so it stays accurate for large ``|x|``.
+    """
+
+    _native_name = "squarewave_fourier_series"
+    _param_names = ("n", "t_period")
+
+    def __init__(self, n=2, t_period=8.0):
+        super().__init__(n=n, t_period=t_period)
+
+    @staticmethod
+    def formula(x, n, t_period):
+        w = jnp.pi * 2.0 / t_period
+        dx = jnp.cos(w * x)
+        for i in range(2, int(n) + 1):
+            dx += jnp.cos((2 * i - 1.0) * w * x)
+        return dx * (4.0 / t_period)
+
+    def surrogate_fun(self, x):
+        w = jnp.pi * 2.0 / self.t_period
+        ret = jnp.sin(w * x)
+        for i in range(2, self.n + 1):
+            c = 2 * i - 1.0
+            ret += jnp.sin(c * w * x) / c
+        return 0.5 + 2.0 / jnp.pi * ret
+
+
+class S2NN(NativeSurrogate):
+    r"""S2NN surrogate (Suetake et al., 2023): :math:`g'(x) = \alpha\sigma(\alpha x)
+    (1-\sigma(\alpha x))` for :math:`x < 0`, :math:`\beta/(x+1)` otherwise.
+
+    ``alpha`` (default 4.0), ``beta`` (default 1.0); ``epsilon`` (default 1e-8)
+    only enters ``surrogate_fun``.
+    """
+
+    _native_name = "s2nn"
+    _param_names = ("alpha", "beta", "epsilon")
+
+    def __init__(self, alpha=4.0, beta=1.0, epsilon=1e-8):
+        super().__init__(alpha=alpha, beta=beta, epsilon=epsilon)
+
+    @staticmethod
+    def formula(x, alpha, beta, epsilon):
+        sg = jsp.special.expit(alpha * x)
+        x_safe = jnp.where(x < 0.0, 1.0, x)
+        return jnp.where(x < 0.0, alpha * sg * (1.0 - sg), beta / (x_safe + 1.0))
+
+    def surrogate_fun(self, x):
+        right = self.beta * jnp.log(jnp.abs(x + 1.0) + self.epsilon) + 0.5
+        return jnp.where(x < 0.0, jsp.special.expit(x * self.alpha), right)
+
+
+class QPseudoSpike(NativeSurrogate):
+    r"""q-PseudoSpike surrogate (Herranz-Celotti & Rouat, 2022):
+    :math:`g'(x) = (1 + 2|x|/(\alpha+1))^{-\alpha}`.
+
+    ``alpha`` (not -1, default 2.0) sets the tail fatness. Powers follow
+    ``jnp.power`` (C's ``pow``) for every ``alpha``, as in braintools.
+    """
+
+    _native_name = "q_pseudo_spike"
+    _param_names = ("alpha",)
+
+    def __init__(self, alpha=2.0):
+        super().__init__(alpha=alpha)
+
+    @staticmethod
+    def formula(x, alpha):
+        return jnp.power(1 + 2 / (alpha + 1) * jnp.abs(x), -alpha)
+
+    def surrogate_fun(self, x):
+        a = self.alpha
+        base = 1.0 + 2.0 / (a + 1.0) * jnp.abs(x)
+        one_minus_a = 1.0 - a
+        safe = jnp.where(one_minus_a == 0.0, 1.0, one_minus_a)
+        integral = jnp.where(
+            one_minus_a == 0.0,
+            (a + 1.0) / 2.0 * jnp.log(base),
+            (a + 1.0) / (2.0 * safe) * (jnp.power(base, one_minus_a) - 1.0),
+        )
+        return 0.5 + jnp.sign(x) * integral
+
+
+class SlayerGrad(NativeSurrogate):
+    r"""SLAYER surrogate gradient (Shrestha & Orchard, 2018):
+    :math:`g'(x) = e^{-\alpha|x|}`.
+
+    ``alpha`` (default 1.0) sets the decay rate. Gradient only.
+    """
+
+    _native_name = "slayer_grad"
+    _param_names = ("alpha",)
+
+    def __init__(self, alpha=1.0):
+        super().__init__(alpha=alpha)
+
+    @staticmethod
+    def formula(x, alpha):
+        return jnp.exp(-alpha * jnp.abs(x))
+
+
+class NonzeroSignLog(NativeSurrogate):
+    r"""Nonzero-sign-log surrogate: :math:`g(x) = \mathrm{sign}(x)\ln(|\alpha x| + 1)`
+    (sign 1 at 0), :math:`g'(x) = 1 / (1/\alpha + |x|)`.
+
+    ``alpha`` (nonzero, default 1.0) sets the slope at 0.
+    """
+
+    _native_name = "nonzero_sign_log"
+    _param_names = ("alpha",)
+
+    def __init__(self, alpha=1.0):
+        super().__init__(alpha=alpha)
+
+    @staticmethod
+    def formula(x, alpha):
+        return 1.0 / (1 / alpha + jnp.abs(x))
+
+    def surrogate_fun(self, x):
+        return jnp.where(x < 0, -1.0, 1.0) * jnp.log(jnp.abs(self.alpha * x) + 1)
+
+
+squarewave_fourier_series = functional(SquarewaveFourierSeries, "squarewave_fourier_series")
+s2nn = functional(S2NN, "s2nn")
+q_pseudo_spike = functional(QPseudoSpike, "q_pseudo_spike")
+slayer_grad = functional(SlayerGrad, "slayer_grad")
+nonzero_sign_log = functional(NonzeroSignLog, "nonzero_sign_log")

@@ -1,0 +1,90 @@
+"""Gaussian-shaped surrogates: GaussianGrad, MultiGaussianGrad, InvSquareGrad."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ._base import NativeSurrogate, functional
+
+__all__ = [
+    "GaussianGrad",
+    "gaussian_grad",
+    "MultiGaussianGrad",
+    "multi_gaussian_grad",
+    "InvSquareGrad",
+    "inv_square_grad",
+]
+
+
+class GaussianGrad(NativeSurrogate):
+    r"""Gaussian surrogate gradient: :math:`g'(x) = \alpha\,\mathcal{N}(x; 0, \sigma^2)`.
+
+    ``sigma`` (> 0, default 0.5) is the standard deviation, ``alpha`` (default
+    0.5) the scale. Gradient only: no ``surrogate_fun``, as in braintools.
+    """
+
+    _native_name = "gaussian"
+    _param_names = ("sigma", "alpha")
+    _repr_names = ("alpha", "sigma")
+
+    def __init__(self, sigma=0.5, alpha=0.5):
+        super().__init__(sigma=sigma, alpha=alpha)
+
+    @staticmethod
+    def formula(x, sigma, alpha):
+        dx = jnp.exp(-(x**2) / (2 * jnp.power(sigma, 2))) / (jnp.sqrt(2 * jnp.pi) * sigma)
+        return alpha * dx
+
+
+class MultiGaussianGrad(NativeSurrogate):
+    r"""Multi-Gaussian surrogate gradient (Yin, Corradi & Bohté, 2021):
+
+    .. math::
+
+        g'(x) = \text{scale} \left[(1+h)\,\mathcal{N}(x; 0, \sigma^2)
+                - h\,\mathcal{N}(x; \sigma, (s\sigma)^2)
+                - h\,\mathcal{N}(x; -\sigma, (s\sigma)^2)\right]
+
+    ``h`` (default 0.15) weighs the two negative side Gaussians, ``s`` (> 0,
+    default 6.0) is their width relative to ``sigma`` (> 0, default 0.5), and
+    ``scale`` (default 0.5) scales the whole. Gradient only.
+    """
+
+    _native_name = "multi_gaussian"
+    _param_names = ("h", "s", "sigma", "scale")
+
+    def __init__(self, h=0.15, s=6.0, sigma=0.5, scale=0.5):
+        super().__init__(h=h, s=s, sigma=sigma, scale=scale)
+
+    @staticmethod
+    def formula(x, h, s, sigma, scale):
+        g1 = jnp.exp(-x**2 / (2 * jnp.power(sigma, 2))) / (jnp.sqrt(2 * jnp.pi) * sigma)
+        g2 = jnp.exp(-((x - sigma) ** 2) / (2 * jnp.power(s * sigma, 2))) / (
+            jnp.sqrt(2 * jnp.pi) * s * sigma
+        )
+        g3 = jnp.exp(-((x + sigma) ** 2) / (2 * jnp.power(s * sigma, 2))) / (
+            jnp.sqrt(2 * jnp.pi) * s * sigma
+        )
+        return scale * (g1 * (1.0 + h) - g2 * h - g3 * h)
+
+
+class InvSquareGrad(NativeSurrogate):
+    r"""Inverse-square surrogate gradient: :math:`g'(x) = 1 / (\alpha|x| + 1)^2`.
+
+    ``alpha`` (default 100.0) sets the sharpness. Gradient only.
+    """
+
+    _native_name = "inv_square_grad"
+    _param_names = ("alpha",)
+
+    def __init__(self, alpha=100.0):
+        super().__init__(alpha=alpha)
+
+    @staticmethod
+    def formula(x, alpha):
+        return 1.0 / (alpha * jnp.abs(x) + 1.0) ** 2
+
+
+gaussian_grad = functional(GaussianGrad, "gaussian_grad")
+multi_gaussian_grad = functional(MultiGaussianGrad, "multi_gaussian_grad")
+inv_square_grad = functional(InvSquareGrad, "inv_square_grad")
