@@ -21,6 +21,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 from jax.interpreters import ad, batching
 
 try:  # jax >= 0.4.36
@@ -78,7 +79,11 @@ def _zeros_like_output(y):
 
 def _spike_jvp(primals, tangents, *, surrogate, params):
     (x,), (tx,) = primals, tangents
-    y = spike_p.bind(x, surrogate=surrogate, params=params)
+    # stop_gradient: an outer derivative of this primal output is zero, so a
+    # second derivative keeps only the terms braintools keeps (its rule
+    # recomputes the step with a plain comparison). E.g. for x * spike(x) the
+    # second derivative is g'(x), as in braintools, not 2 g'(x).
+    y = lax.stop_gradient(spike_p.bind(x, surrogate=surrogate, params=params))
     if type(tx) is ad.Zero:
         return y, _zeros_like_output(y)
     return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params)

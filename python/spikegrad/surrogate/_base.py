@@ -59,7 +59,10 @@ def _step_with_grad(x, dx):
 def _step_with_grad_jvp(primals, tangents):
     x, dx = primals
     tx, tdx = tangents
-    out = _step_with_grad(x, dx)
+    # The primal step is recomputed with a plain comparison, whose own
+    # derivative is zero: higher-order derivatives then drop d/dx step(x),
+    # exactly as braintools' rule does (see README, "Second derivatives").
+    out = jnp.asarray(x >= 0, dtype=x.dtype)
     return out, (tx * dx + tdx).astype(out.dtype)
 
 
