@@ -1,5 +1,9 @@
 """Load the native module, check it against the running jaxlib, and register
-its XLA FFI targets for the CPU platform (once, at import)."""
+its XLA FFI targets for the CPU platform (once, at import).
+
+The targets are elementwise, so they are also registered as batch
+partitionable: under ``jit`` with sharded inputs each device runs the call on
+its own shard (the lowering in ``_partitioned_ffi`` sets the attributes)."""
 
 from __future__ import annotations
 
@@ -45,3 +49,4 @@ TARGETS: tuple[str, ...] = tuple(_native.registrations())
 
 for _name, _capsule in _native.registrations().items():
     jax.ffi.register_ffi_target(_name, _capsule, platform="cpu")
+    jax.ffi.register_ffi_target_as_batch_partitionable(_name)
