@@ -7,6 +7,8 @@ its own shard (the lowering in ``_partitioned_ffi`` sets the attributes)."""
 
 from __future__ import annotations
 
+import re
+
 import jax
 import jaxlib
 
@@ -18,12 +20,15 @@ BUILD_JAXLIB_VERSION: str = _native.BUILD_JAXLIB_VERSION
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
+    """The leading numeric release of a version: "0.8.1rc2" -> (0, 8, 1)."""
     parts = []
     for piece in text.split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
+        digits = re.match(r"\d+", piece)
+        if digits is None:
             break
-        parts.append(int(digits))
+        parts.append(int(digits.group()))
+        if digits.end() != len(piece):
+            break
     return tuple(parts)
 
 
