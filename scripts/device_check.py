@@ -93,8 +93,13 @@ def compare(report, gpu, cpu, n=1 << 20):
                 "forward_gpu_eq_step": np.array_equal(got_gpu["forward"], (x64 >= 0).astype(np.float64)),
                 "forward_gpu_eq_braintools": np.array_equal(got_gpu["forward"], got_bt["forward"], equal_nan=True),
             }
+            # braintools computes half precision in half precision; spikegrad
+            # widens to float32 and rounds once: compare gradients with it in
+            # float32 only.
+            refs = ["cpu", "numpy"] + (["braintools"] if dtype == "float32" else [])
             for mode in ("vjp", "jvp"):
-                for ref_name, ref in (("cpu", got_cpu[mode]), ("braintools", got_bt[mode]), ("numpy", slope)):
+                for ref_name in refs:
+                    ref = {"cpu": got_cpu[mode], "braintools": got_bt[mode], "numpy": slope}[ref_name]
                     checks[f"{mode}_gpu_vs_{ref_name}"] = bool(
                         np.allclose(got_gpu[mode], ref, rtol=rtol, atol=atol, equal_nan=True)
                     )

@@ -8,11 +8,13 @@
 #       versions in .venv).
 #   bash scripts/device_check.sh run
 #       On the GPU machine (no network; python3 with a CUDA jax): installs
-#       dist/ and .whl/ into /tmp/site, runs the test suite on the CPU and with
+#       dist/ and .whl/ into /tmp/spikegrad-site, runs the test suite on the CPU and with
 #       the GPU as default device, then scripts/device_check.py: GPU values and
 #       gradients against the CPU custom calls, braintools and NumPy, and GPU
 #       forward/vjp timings against braintools' math. Logs and a JSON report
-#       go to $OUT (or out/device).
+#       go to $OUT (or out/device). Further arguments go to device_check.py
+#       (e.g. --n-time 65536 for a quick dry run on a machine without a GPU,
+#       with PYTHON=.venv/bin/python).
 #
 # With this workplace's device tool: run(command="bash scripts/device_check.sh
 # run", carry=["dist", ".whl"], timeout_s=540). The run step exits non-zero
@@ -41,9 +43,10 @@ prepare() {
 run() {
   local out=${OUT:-$PWD/out/device}
   mkdir -p "$out"
-  rm -rf /tmp/site
-  "$PY" -m pip install -q --no-index --no-deps --no-compile --target /tmp/site dist/spikegrad-*.whl .whl/*.whl
-  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+  local site=${SITE:-/tmp/spikegrad-site}
+  rm -rf "$site"
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --target "$site" dist/spikegrad-*.whl .whl/*.whl
+  export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
   nvidia-smi -L || true
   "$PY" -c 'import jax, jaxlib, spikegrad; print("jax", jax.__version__, "jaxlib", jaxlib.__version__, jax.devices())'
 
@@ -53,7 +56,7 @@ run() {
   timeout 200 "$PY" -m pytest -q -p no:cacheprovider tests 2>&1 | tee "$out/pytest_gpu.log" || true
   echo "== GPU against CPU, braintools and NumPy; timings"
   local status=0
-  timeout 240 "$PY" scripts/device_check.py --out "$out/device_check.json" 2>&1 | tee "$out/device_check.log" || status=$?
+  timeout 240 "$PY" scripts/device_check.py --out "$out/device_check.json" "$@" 2>&1 | tee "$out/device_check.log" || status=$?
   echo "== summary"
   echo "pytest CPU: $(tail -n 1 "$out/pytest_cpu.log")"
   echo "pytest GPU: $(tail -n 1 "$out/pytest_gpu.log")"
@@ -63,6 +66,6 @@ run() {
 
 case "${1:-}" in
   prepare) prepare ;;
-  run) run ;;
+  run) shift; run "$@" ;;
   *) echo "usage: bash scripts/device_check.sh {prepare|run}" >&2; exit 2 ;;
 esac

@@ -20,9 +20,10 @@ import os
 import re
 import sys
 
-os.environ["XLA_FLAGS"] = (
-    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
-)
+if __name__ == "__main__":  # only in the case's own process, before jax starts
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+    )
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
