@@ -121,12 +121,13 @@ def run(case: str) -> None:
     x, w = (jax.device_put(a, sharding) for a in (x_np, w_np))
     shard_shape = sharding.shard_shape(shape)
 
-    def cut(a):
-        return a
-    if case == "uneven":
-        def cut(a):
-            return jax.lax.with_sharding_constraint(a, NamedSharding(mesh, P("a")))
+    uneven = case == "uneven"
+    if uneven:
         shard_shape = (2,)
+
+    def cut(a):
+        """The uneven case reshards its replicated input 8 ways inside."""
+        return jax.lax.with_sharding_constraint(a, NamedSharding(mesh, P("a"))) if uneven else a
 
     step = (x_np >= 0).astype(np.float64)
     slope = w_np.astype(np.float64) * multi_gaussian_np(x_np, **PARAMS)
@@ -151,7 +152,6 @@ def run(case: str) -> None:
         }
     forward, vjp_fn, jvp_fn = (jax.jit(fns[k]) for k in ("forward", "vjp", "jvp"))
 
-    uneven = case == "uneven"
     check_compiled(forward, (x,), ["spikegrad_heaviside"], shard_shape, "forward", uneven)
     y = forward(x)
     check_close(y, step, "forward")
