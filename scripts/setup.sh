@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and build + install spikegrad with its test and
-# demo dependencies. Idempotent; safe to rerun. Needs python3 (>= 3.11),
-# cargo and a C++17 compiler.
+# Create .venv (if missing), build the spikegrad wheel ONCE into dist/ and
+# install it with its test and demo dependencies (the newest jax pip finds).
+# scripts/setup_oldest.sh installs the same wheel against the oldest
+# supported jax. Idempotent; safe to rerun. Needs python3 (>= 3.11), cargo
+# and a C++17 compiler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -10,6 +12,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 python -m pip install -q -U pip
-# Builds the wheel (release profile) against the oldest supported jaxlib's FFI
-# headers (pyproject.toml [build-system]) and installs it with the test deps.
-python -m pip install -q ".[test]"
+# The wheel (release profile) is built against the oldest supported jaxlib's
+# FFI headers (pyproject.toml [build-system]); cargo's target/ keeps rebuilds
+# incremental.
+rm -f dist/spikegrad-*.whl
+python -m pip wheel -q --no-deps . -w dist/
+WHEEL=$(ls dist/spikegrad-*.whl)
+python -m pip install -q "${WHEEL}[test]"
+# Same version number as any earlier build: force the fresh one in.
+python -m pip install -q --force-reinstall --no-deps "$WHEEL"
+echo "setup: $(basename "$WHEEL") in .venv (jax $(python -c 'import jax; print(jax.__version__)'))"

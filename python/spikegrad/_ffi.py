@@ -1,7 +1,13 @@
 """Load the native module, check it against the running jaxlib, and register
-its XLA FFI targets for the CPU platform (once, at import)."""
+its XLA FFI targets for the CPU platform (once, at import).
+
+The targets are elementwise, so they are also registered as batch
+partitionable: under ``jit`` with sharded inputs each device runs the call on
+its own shard (the lowering in ``_partitioned_ffi`` sets the attributes)."""
 
 from __future__ import annotations
+
+import re
 
 import jax
 import jaxlib
@@ -14,12 +20,15 @@ BUILD_JAXLIB_VERSION: str = _native.BUILD_JAXLIB_VERSION
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
+    """The leading numeric release of a version: "0.8.1rc2" -> (0, 8, 1)."""
     parts = []
     for piece in text.split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
+        digits = re.match(r"\d+", piece)
+        if digits is None:
             break
-        parts.append(int(digits))
+        parts.append(int(digits.group()))
+        if digits.end() != len(piece):
+            break
     return tuple(parts)
 
 
@@ -45,3 +54,4 @@ TARGETS: tuple[str, ...] = tuple(_native.registrations())
 
 for _name, _capsule in _native.registrations().items():
     jax.ffi.register_ffi_target(_name, _capsule, platform="cpu")
+    jax.ffi.register_ffi_target_as_batch_partitionable(_name)

@@ -1,6 +1,10 @@
 """Lowerings of the primitives: the Rust FFI targets on CPU, XLA-native jnp
 code on every other platform (GPU, TPU), which compute the same function.
 
+The CPU custom calls are lowered so that the SPMD partitioners (GSPMD and
+Shardy) run one call per shard with no collective (see ``_partitioned_ffi``);
+the jnp lowering is elementwise XLA and partitions natively.
+
 Half-precision inputs are widened to float32, computed, and rounded once, on
 every platform.
 """
@@ -12,13 +16,12 @@ import numpy as np
 from jax.interpreters import mlir
 
 from . import _ffi  # noqa: F401  (the targets must be registered before use)
+from ._partitioned_ffi import elementwise_ffi_lowering
 from ._primitives import spike_p, surrogate_grad_p, xla_spike
 from ._registry import formula
 
-import jax
-
-_heaviside_ffi = jax.ffi.ffi_lowering("spikegrad_heaviside")
-_grad_ffi = jax.ffi.ffi_lowering("spikegrad_surrogate_grad")
+_heaviside_ffi = elementwise_ffi_lowering("spikegrad_heaviside")
+_grad_ffi = elementwise_ffi_lowering("spikegrad_surrogate_grad")
 
 
 def _spike_cpu(ctx, x, *, surrogate, params):

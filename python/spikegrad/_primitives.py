@@ -29,6 +29,7 @@ try:  # jax >= 0.4.36
 except ImportError:  # pragma: no cover
     from jax.core import Primitive
 
+from jax._src import core as _core
 from jax._src import dispatch
 
 __all__ = ["spike", "surrogate_grad_apply", "spike_p", "surrogate_grad_p"]
@@ -62,6 +63,16 @@ def _grad_abstract(x, t, *, surrogate, params):
         raise TypeError(
             "spikegrad surrogate_grad: x and t must have the same shape and dtype, "
             f"got x {x.dtype}{list(x.shape)} and t {t.dtype}{list(t.shape)}"
+        )
+    # Inside shard_map the result varies over the manual axes x varies over;
+    # a t varying over other axes would be mistyped, so refuse it.
+    vary_x, vary_t = (_core.standard_vma_rule(surrogate_grad_p.name, a) for a in (x, t))
+    if vary_x != vary_t:
+        raise TypeError(
+            "spikegrad surrogate_grad: inside shard_map, x and t must vary over the "
+            f"same mesh axes, got x over {sorted(vary_x)} and t over {sorted(vary_t)}; "
+            "cast the invariant one to varying first (jax.lax.pcast(..., to='varying') "
+            "or jax.lax.pvary on older jax)"
         )
     return x.update(shape=x.shape, dtype=x.dtype, weak_type=x.weak_type)
 

@@ -1,0 +1,129 @@
+"""jax.export: functions using the op export, serialize, deserialize and run,
+for platforms ['cpu'] and ['cpu', 'cuda'], given the DisabledSafetyCheck for
+the two custom call targets (they are not on jax's list of targets with a
+compatibility guarantee)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import export
+
+import spikegrad
+import spikegrad.surrogate as surrogate
+
+TARGETS = ("spikegrad_heaviside", "spikegrad_surrogate_grad")
+CHECKS = [export.DisabledSafetyCheck.custom_call(name) for name in TARGETS]
+PARAMS = dict(sigma=0.4, alpha=0.9)
+SPIKE = surrogate.GaussianGrad(**PARAMS)
+
+
+def gaussian_np(x, sigma, alpha):
+    x = np.asarray(x, np.float64)
+    return alpha * np.exp(-(x**2) / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
+
+
+def step_and_vjp(x, w):
+    y, pull = jax.vjp(SPIKE, x)
+    return y, pull(w)[0]
+
+
+def data(shape=(6, 5)):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=shape).astype(np.float32)
+    x.flat[0] = 0.0
+    return jnp.asarray(x), jnp.asarray(rng.normal(size=shape).astype(np.float32))
+
+
+def check_values(y, dx, x, w):
+    x64 = np.asarray(x, np.float64)
+    np.testing.assert_array_equal(np.asarray(y), (x64 >= 0).astype(np.float32))
+    want = np.asarray(w, np.float64) * gaussian_np(x64, **PARAMS)
+    np.testing.assert_allclose(np.asarray(dx), want, rtol=2e-6, atol=1e-7)
+
+
+def test_export_without_safety_check_is_refused():
+    x, w = data()
+    with pytest.raises(ValueError, match="custom call"):
+        export.export(jax.jit(step_and_vjp), platforms=["cpu"])(x, w)
+
+
+@pytest.mark.parametrize("platforms", [["cpu"], ["cpu", "cuda"]])
+def test_export_roundtrip(platforms):
+    x, w = data()
+    exported = export.export(jax.jit(step_and_vjp), platforms=platforms, disabled_checks=CHECKS)(x, w)
+    restored = export.deserialize(exported.serialize())
+    assert tuple(restored.platforms) == tuple(platforms)
+    y, dx = restored.call(x, w)
+    check_values(y, dx, x, w)
+
+
+def test_exported_forward_is_differentiable():
+    """Serialized with vjp_order=1, the restored function has a gradient."""
+    x, w = data()
+    exported = export.export(jax.jit(SPIKE), platforms=["cpu", "cuda"], disabled_checks=CHECKS)(x)
+    restored = export.deserialize(exported.serialize(vjp_order=1))
+    y, pull = jax.vjp(restored.call, x)
+    check_values(y, pull(w)[0], x, w)
+
+
+def test_export_with_symbolic_shape():
+    x, w = data((4, 5))
+    spec = jax.ShapeDtypeStruct(export.symbolic_shape("n, 5"), jnp.float32)
+    exported = export.export(jax.jit(step_and_vjp), platforms=["cpu"], disabled_checks=CHECKS)(spec, spec)
+    restored = export.deserialize(exported.serialize())
+    for n in (1, 4):
+        y, dx = restored.call(x[:n], w[:n])
+        check_values(y, dx, x[:n], w[:n])
+
+
+RUN_IN_FRESH_PROCESS = """
+import sys
+import jax, numpy as np
+from jax import export
+if sys.argv[2] == "import":
+    import spikegrad  # registers the FFI targets in this process
+restored = export.deserialize(open(sys.argv[1], "rb").read())
+x = np.array([-1.0, 0.0, 0.5], np.float32)
+try:
+    y, dx = restored.call(x, np.ones(3, np.float32))
+except Exception as e:
+    print("ERROR", type(e).__name__, e)
+    raise SystemExit(3)
+print("VALUES", *np.asarray(y).tolist(), *np.asarray(dx).tolist())
+"""
+
+
+@pytest.mark.parametrize("with_import", [True, False])
+def test_deserialize_in_fresh_process(tmp_path, with_import):
+    """Another process runs the serialized function once spikegrad is
+    imported there; without it the call fails with a clear error."""
+    x = jnp.zeros(3, jnp.float32)
+    exported = export.export(jax.jit(step_and_vjp), platforms=["cpu", "cuda"], disabled_checks=CHECKS)(x, x)
+    blob = tmp_path / "step.jax"
+    blob.write_bytes(exported.serialize())
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_IN_FRESH_PROCESS, str(blob), "import" if with_import else "none"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if with_import:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        values = [float(v) for v in proc.stdout.split("VALUES")[1].split()]
+        xs = np.array([-1.0, 0.0, 0.5])
+        np.testing.assert_array_equal(values[:3], (xs >= 0).astype(float))
+        np.testing.assert_allclose(values[3:], gaussian_np(xs, **PARAMS), rtol=2e-6)
+    else:
+        assert proc.returncode == 3, proc.stderr[-3000:]
+        assert "spikegrad_" in proc.stdout and "ERROR" in proc.stdout
+
+
+def test_targets_listed_for_disabled_checks():
+    """The README tells users to disable the checks for exactly these names."""
+    assert set(spikegrad._ffi.TARGETS) == set(TARGETS)
