@@ -6,9 +6,11 @@
 //! Every element is computed the same way wherever it sits in the array, so a
 //! split of the array over threads never changes a result bit.
 
-use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 use multiversion::multiversion;
+use multiversion::target::selected_target;
+
+use crate::convert;
 
 use crate::surrogates::Surrogate;
 
@@ -54,11 +56,17 @@ fn fused_f64<S: Surrogate>(s: &S, x: &[f64], t: &[f64], out: &mut [f64]) {
 }
 
 /// Widen a block of half-precision `x` and `t`, compute in f32, round once.
-fn fused_half<H, S>(s: &S, x: &[H], t: &[H], out: &mut [H])
-where
-    S: Surrogate,
-    [H]: HalfFloatSliceExt,
-{
+/// Inlined into each `multiversion` clone below, so the conversions and the
+/// math are compiled for that clone's CPU features.
+#[inline(always)]
+fn fused_half<H: Copy, S: Surrogate>(
+    s: &S,
+    x: &[H],
+    t: &[H],
+    out: &mut [H],
+    widen: impl Fn(&[H], &mut [f32]),
+    narrow: impl Fn(&[f32], &mut [H]),
+) {
     let mut xf = [0f32; HALF_BLOCK];
     let mut tf = [0f32; HALF_BLOCK];
     let mut of = [0f32; HALF_BLOCK];
@@ -68,11 +76,34 @@ where
         .zip(out.chunks_mut(HALF_BLOCK))
     {
         let n = xb.len();
-        xb.convert_to_f32_slice(&mut xf[..n]);
-        tb.convert_to_f32_slice(&mut tf[..n]);
-        fused_f32(s, &xf[..n], &tf[..n], &mut of[..n]);
-        ob.convert_from_f32_slice(&of[..n]);
+        widen(xb, &mut xf[..n]);
+        widen(tb, &mut tf[..n]);
+        for ((o, &x), &t) in of[..n].iter_mut().zip(&xf[..n]).zip(&tf[..n]) {
+            *o = t * s.grad_f32(x);
+        }
+        narrow(&of[..n], ob);
     }
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+    "x86_64+avx2+fma+f16c",
+    "aarch64+neon"
+))]
+fn fused_f16<S: Surrogate>(s: &S, x: &[f16], t: &[f16], out: &mut [f16]) {
+    let f16c = selected_target!().supports_feature_str("f16c");
+    let widen = |src: &[f16], dst: &mut [f32]| convert::widen_f16(f16c, src, dst);
+    let narrow = |src: &[f32], dst: &mut [f16]| convert::narrow_f16(f16c, src, dst);
+    fused_half(s, x, t, out, widen, narrow)
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+    "x86_64+avx2+fma+f16c",
+    "aarch64+neon"
+))]
+fn fused_bf16<S: Surrogate>(s: &S, x: &[bf16], t: &[bf16], out: &mut [bf16]) {
+    fused_half(s, x, t, out, convert::widen_bf16, convert::narrow_bf16)
 }
 
 impl<S: Surrogate> GradKernel for Fused<S> {
@@ -83,10 +114,10 @@ impl<S: Surrogate> GradKernel for Fused<S> {
         fused_f64(&self.0, x, t, out)
     }
     fn f16(&self, x: &[f16], t: &[f16], out: &mut [f16]) {
-        fused_half(&self.0, x, t, out)
+        fused_f16(&self.0, x, t, out)
     }
     fn bf16(&self, x: &[bf16], t: &[bf16], out: &mut [bf16]) {
-        fused_half(&self.0, x, t, out)
+        fused_bf16(&self.0, x, t, out)
     }
 }
 

@@ -2,15 +2,17 @@
 //! `g'(x) = scale * [(1+h) N(x; 0, sigma^2) - h N(x; sigma, (s sigma)^2) - h N(x; -sigma, (s sigma)^2)]`.
 
 use super::{positive, Surrogate};
-use crate::math::{exp_neg_f32, exp_neg_f64};
+use crate::math::{exp2_neg_f32, exp2_neg_f64};
 
-/// Coefficients of `a0 e^{k0 x^2} - a1 (e^{k1 (x-mu)^2} + e^{k1 (x+mu)^2})`, in f64 and f32.
+/// Coefficients of `a0 e^{k0 x^2} - a1 (e^{k1 (x-mu)^2} + e^{k1 (x+mu)^2})`,
+/// evaluated as `a0 2^-(c0 x)^2 - a1 (2^-(c1 (x-mu))^2 + 2^-(c1 (x+mu))^2)` with
+/// `c = sqrt(-k log2 e)`, so each exponential is one square and one `exp2`.
 #[derive(Debug, Clone, Copy)]
 pub struct MultiGaussian {
     a0: f64,
-    k0: f64,
+    c0: f64,
     a1: f64,
-    k1: f64,
+    c1: f64,
     mu: f64,
     f32: [f32; 5],
 }
@@ -32,32 +34,36 @@ impl Surrogate for MultiGaussian {
         let a1 = scale * h * inv_sqrt_2pi / side_sigma;
         let k1 = -0.5 / (side_sigma * side_sigma);
         let mu = sigma;
+        let c0 = (-k0 * std::f64::consts::LOG2_E).sqrt();
+        let c1 = (-k1 * std::f64::consts::LOG2_E).sqrt();
         Ok(Self {
             a0,
-            k0,
+            c0,
             a1,
-            k1,
+            c1,
             mu,
-            f32: [a0 as f32, k0 as f32, a1 as f32, k1 as f32, mu as f32],
+            f32: [a0 as f32, c0 as f32, a1 as f32, c1 as f32, mu as f32],
         })
     }
 
     #[inline(always)]
     fn grad_f32(&self, x: f32) -> f32 {
-        let [a0, k0, a1, k1, mu] = self.f32;
-        let dl = x - mu;
-        let dr = x + mu;
-        let center = exp_neg_f32(k0 * (x * x));
-        let sides = exp_neg_f32(k1 * (dl * dl)) + exp_neg_f32(k1 * (dr * dr));
+        let [a0, c0, a1, c1, mu] = self.f32;
+        let u0 = c0 * x;
+        let ul = c1 * (x - mu);
+        let ur = c1 * (x + mu);
+        let center = exp2_neg_f32(u0 * u0);
+        let sides = exp2_neg_f32(ul * ul) + exp2_neg_f32(ur * ur);
         a0 * center - a1 * sides
     }
 
     #[inline(always)]
     fn grad_f64(&self, x: f64) -> f64 {
-        let dl = x - self.mu;
-        let dr = x + self.mu;
-        let center = exp_neg_f64(self.k0 * (x * x));
-        let sides = exp_neg_f64(self.k1 * (dl * dl)) + exp_neg_f64(self.k1 * (dr * dr));
+        let u0 = self.c0 * x;
+        let ul = self.c1 * (x - self.mu);
+        let ur = self.c1 * (x + self.mu);
+        let center = exp2_neg_f64(u0 * u0);
+        let sides = exp2_neg_f64(ul * ul) + exp2_neg_f64(ur * ur);
         self.a0 * center - self.a1 * sides
     }
 }
