@@ -49,46 +49,128 @@ const F64_POLY: [f64; 10] = [
     6.931_471_805_599_461_6e-1,
 ];
 
-/// `2^-z` for `z >= 0` (or NaN) in f32. See the module docs for accuracy.
+/// Range reduction for f32: `(f, 2^-m)` with `z = m - f`, `m = round(min(z, 127))`.
 #[inline(always)]
-pub fn exp2_neg_f32(z: f32) -> f32 {
+fn reduce_f32(z: f32) -> (f32, f32) {
     // `z > MAX` is false for NaN, so NaN survives the clamp.
     let z = if z > F32_MAX_Z { F32_MAX_Z } else { z };
     let shifted = z + F32_MAGIC;
-    let m = shifted - F32_MAGIC;
-    let f = m - z; // exact: m and z are within 1/2 of each other
-    let mut q = F32_POLY[0];
-    for &c in &F32_POLY[1..] {
-        q = q.mul_add(f, c);
-    }
-    let p = q.mul_add(f, 1.0);
+    let f = (shifted - F32_MAGIC) - z; // exact: m and z are within 1/2 of each other
     // shifted's bits are MAGIC's plus m, so this is (127 - m) << 23.
     let scale = f32::from_bits(
         (F32_MAGIC.to_bits() + 127)
             .wrapping_sub(shifted.to_bits())
             .wrapping_shl(23),
     );
-    p * scale
+    (f, scale)
 }
 
-/// `2^-z` for `z >= 0` (or NaN) in f64. See the module docs for accuracy.
+/// Range reduction for f64, as [`reduce_f32`] with `m <= 1023`.
 #[inline(always)]
-pub fn exp2_neg_f64(z: f64) -> f64 {
+fn reduce_f64(z: f64) -> (f64, f64) {
     let z = if z > F64_MAX_Z { F64_MAX_Z } else { z };
     let shifted = z + F64_MAGIC;
-    let m = shifted - F64_MAGIC;
-    let f = m - z;
-    let mut q = F64_POLY[0];
-    for &c in &F64_POLY[1..] {
-        q = q.mul_add(f, c);
-    }
-    let p = q.mul_add(f, 1.0);
+    let f = (shifted - F64_MAGIC) - z;
     let scale = f64::from_bits(
         (F64_MAGIC.to_bits() + 1023)
             .wrapping_sub(shifted.to_bits())
             .wrapping_shl(52),
     );
-    p * scale
+    (f, scale)
+}
+
+/// Horner evaluation with fused multiply-adds, highest degree first.
+#[inline(always)]
+fn horner_f32(poly: &[f32], f: f32) -> f32 {
+    let mut p = poly[0];
+    for &c in &poly[1..] {
+        p = p.mul_add(f, c);
+    }
+    p
+}
+
+#[inline(always)]
+fn horner_f64(poly: &[f64], f: f64) -> f64 {
+    let mut p = poly[0];
+    for &c in &poly[1..] {
+        p = p.mul_add(f, c);
+    }
+    p
+}
+
+/// `2^-z` for `z >= 0` (or NaN) in f32. See the module docs for accuracy.
+#[inline(always)]
+pub fn exp2_neg_f32(z: f32) -> f32 {
+    let (f, scale) = reduce_f32(z);
+    horner_f32(&F32_POLY, f).mul_add(f, 1.0) * scale
+}
+
+/// `2^-z` for `z >= 0` (or NaN) in f64. See the module docs for accuracy.
+#[inline(always)]
+pub fn exp2_neg_f64(z: f64) -> f64 {
+    let (f, scale) = reduce_f64(z);
+    horner_f64(&F64_POLY, f).mul_add(f, 1.0) * scale
+}
+
+/// `a * 2^-z` for a fixed coefficient `a`, with `a` folded into the
+/// polynomial (one multiply less per call). Same accuracy as [`exp2_neg_f32`];
+/// the two factors are returned separately as `(a p(f), 2^-m)` so a caller can
+/// fuse their product into a sum.
+#[derive(Debug, Clone, Copy)]
+pub struct ScaledExp2F32 {
+    poly: [f32; 6],
+}
+
+impl ScaledExp2F32 {
+    pub fn new(a: f64) -> Self {
+        let mut poly = [a as f32; 6];
+        for (p, c) in poly.iter_mut().zip(F32_POLY) {
+            *p = (a * c as f64) as f32;
+        }
+        Self { poly }
+    }
+
+    /// `(a p(f), 2^-m)` with `a * 2^-z = a p(f) * 2^-m`, for `z >= 0` or NaN.
+    #[inline(always)]
+    pub fn parts(&self, z: f32) -> (f32, f32) {
+        let (f, scale) = reduce_f32(z);
+        (horner_f32(&self.poly, f), scale)
+    }
+
+    #[inline(always)]
+    pub fn eval(&self, z: f32) -> f32 {
+        let (p, scale) = self.parts(z);
+        p * scale
+    }
+}
+
+/// The f64 counterpart of [`ScaledExp2F32`].
+#[derive(Debug, Clone, Copy)]
+pub struct ScaledExp2F64 {
+    poly: [f64; 11],
+}
+
+impl ScaledExp2F64 {
+    pub fn new(a: f64) -> Self {
+        let mut poly = [a; 11];
+        for (p, c) in poly.iter_mut().zip(F64_POLY) {
+            *p = a * c;
+        }
+        Self { poly }
+    }
+
+    /// `(a p(f), 2^-m)` with `a * 2^-z = a p(f) * 2^-m`, for `z >= 0` or NaN.
+    #[inline(always)]
+    pub fn parts(&self, z: f64) -> (f64, f64) {
+        let (f, scale) = reduce_f64(z);
+        (horner_f64(&self.poly, f), scale)
+    }
+
+    #[inline(always)]
+    pub fn eval(&self, z: f64) -> f64 {
+        let (p, scale) = self.parts(z);
+        p * scale
+    }
 }
 
 /// `e^a` for `a <= 0` (or NaN) in f32: `2^(-a log2 e)`. The rounding of the
@@ -162,6 +244,23 @@ mod tests {
             a += 0.0137;
         }
         assert!(worst < 1e-13, "worst relative error {worst}");
+    }
+
+    #[test]
+    fn scaled_matches_coefficient_times_exp2() {
+        for a in [1.0, 0.39894, -3.7e5, 1.3e-20] {
+            let (e32, e64) = (ScaledExp2F32::new(a), ScaledExp2F64::new(a));
+            for i in 0..17_600 {
+                let z = i as f64 * 0.0071;
+                let want = a * (-z).exp2();
+                let got = e32.eval(z as f32) as f64;
+                let want32 = a * (-(z as f32 as f64)).exp2();
+                assert!((got - want32).abs() <= 4e-7 * want32.abs() + 3e-45, "a={a} z={z}");
+                assert!((e64.eval(z) - want).abs() <= 2e-15 * want.abs(), "a={a} z={z}");
+            }
+            assert_eq!(e32.eval(f32::INFINITY), 0.0);
+            assert!(e32.eval(f32::NAN).is_nan() && e64.eval(f64::NAN).is_nan());
+        }
     }
 
     #[test]
