@@ -81,7 +81,7 @@ ffi::Error HeavisideImpl(ffi::ThreadPool pool, ffi::AnyBuffer x,
   int64_t n = static_cast<int64_t>(x.element_count());
   if (n == 0) return ffi::Error::Success();
   auto run = [&](auto body) {
-    return Finish(kOp, ParallelLoop::Run(pool, n, body));
+    return Finish(kOp, ParallelLoop::Run(pool, n, kMinStepChunk, body));
   };
   switch (x.element_type()) {
     case ffi::DataType::F32:
@@ -120,7 +120,7 @@ ffi::Error SurrogateGradImpl(ffi::ThreadPool pool, ffi::AnyBuffer x,
   int64_t n = static_cast<int64_t>(x.element_count());
   if (n == 0) return ffi::Error::Success();
   auto run = [&](auto body) {
-    return Finish(kOp, ParallelLoop::Run(pool, n, body));
+    return Finish(kOp, ParallelLoop::Run(pool, n, kMinGradChunk, body));
   };
   switch (x.element_type()) {
     case ffi::DataType::F32:

@@ -22,8 +22,12 @@
 
 namespace spikegrad {
 
-// Arrays smaller than this run on the calling thread (see README, "Threads").
-inline constexpr int64_t kMinElementsPerChunk = 1 << 15;
+// The smallest chunk worth handing to another thread, in elements, per kernel:
+// a pool task costs a few microseconds to start, so a chunk must take longer
+// than that. Measured on a 2-vCPU AMD EPYC (docs/perf.md, "Threads"): the
+// surrogate gradient runs ~0.5 ns per f32 element, the step ~0.1 ns.
+inline constexpr int64_t kMinGradChunk = 1 << 15;
+inline constexpr int64_t kMinStepChunk = 1 << 16;
 // Chunks per participating thread: evens out threads that start late.
 inline constexpr int64_t kChunksPerThread = 4;
 // Chunk boundaries are multiples of this, to keep SIMD loops whole.
@@ -31,15 +35,17 @@ inline constexpr int64_t kChunkAlign = 64;
 
 class ParallelLoop {
  public:
-  // Runs body(begin, end) over [0, n); body may throw. Returns an empty string
-  // on success, else the first error message thrown by body. A template, not
-  // std::function: no allocation or indirect call on the small-array path.
+  // Runs body(begin, end) over [0, n) in chunks of at least min_chunk
+  // elements; arrays under 2 * min_chunk stay on the calling thread. body may
+  // throw. Returns an empty string on success, else the first error message
+  // thrown by body. A template, not std::function: no allocation or indirect
+  // call on the small-array path.
   template <typename Body>
   static std::string Run(xla::ffi::ThreadPool& pool, int64_t n,
-                         const Body& body) {
+                         int64_t min_chunk, const Body& body) {
     // Size first: asking the pool for its thread count costs about as much as
     // a small array's whole computation.
-    int64_t by_size = n / kMinElementsPerChunk;
+    int64_t by_size = n / min_chunk;
     if (by_size < 2) return RunSerial(n, body);
     int64_t threads = std::max<int64_t>(1, pool.num_threads());
     if (threads <= 1) return RunSerial(n, body);

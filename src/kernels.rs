@@ -303,6 +303,54 @@ mod tests {
         }
     }
 
+    /// What makes results independent of the thread count: any split of the
+    /// array into chunks (aligned or not, so SIMD bodies and scalar tails meet
+    /// different elements) gives the same bits as one pass.
+    #[test]
+    fn any_chunking_gives_identical_bits() {
+        let (_, k) = kernel();
+        let n = 10_000;
+        let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 4001) as f32 / 500.0 - 4.0).collect();
+        let t: Vec<f32> = (0..n).map(|i| 1.0 - (i % 17) as f32 * 0.13).collect();
+        let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
+        let th: Vec<f16> = t.iter().map(|&v| f16::from_f32(v)).collect();
+        let xb: Vec<bf16> = x.iter().map(|&v| bf16::from_f32(v)).collect();
+        let tb: Vec<bf16> = t.iter().map(|&v| bf16::from_f32(v)).collect();
+        let xd: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        let td: Vec<f64> = t.iter().map(|&v| v as f64).collect();
+        let (mut whole, mut whole_h, mut whole_b, mut whole_d) =
+            (vec![0f32; n], vec![f16::ZERO; n], vec![bf16::ZERO; n], vec![0f64; n]);
+        k.f32(&x, &t, &mut whole);
+        k.f16(&xh, &th, &mut whole_h);
+        k.bf16(&xb, &tb, &mut whole_b);
+        k.f64(&xd, &td, &mut whole_d);
+        for chunk in [1usize, 3, 64, 100, 513, 4096] {
+            let (mut o, mut oh, mut ob, mut od) =
+                (vec![0f32; n], vec![f16::ZERO; n], vec![bf16::ZERO; n], vec![0f64; n]);
+            for start in (0..n).step_by(chunk) {
+                let r = start..(start + chunk).min(n);
+                k.f32(&x[r.clone()], &t[r.clone()], &mut o[r.clone()]);
+                k.f16(&xh[r.clone()], &th[r.clone()], &mut oh[r.clone()]);
+                k.bf16(&xb[r.clone()], &tb[r.clone()], &mut ob[r.clone()]);
+                k.f64(&xd[r.clone()], &td[r.clone()], &mut od[r]);
+            }
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&o), bits(&whole), "f32 chunk={chunk}");
+            assert_eq!(oh, whole_h, "f16 chunk={chunk}");
+            assert_eq!(ob, whole_b, "bf16 chunk={chunk}");
+            assert_eq!(od.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
+                       whole_d.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), "f64 chunk={chunk}");
+            let mut step = vec![0f32; n];
+            for start in (0..n).step_by(chunk) {
+                let r = start..(start + chunk).min(n);
+                heaviside_f32(&x[r.clone()], &mut step[r]);
+            }
+            let mut step_whole = vec![0f32; n];
+            heaviside_f32(&x, &mut step_whole);
+            assert_eq!(step, step_whole);
+        }
+    }
+
     #[test]
     fn fused_f64_is_t_times_grad() {
         let (s, k) = kernel();

@@ -26,6 +26,8 @@ const F32_MAGIC: f32 = 12_582_912.0;
 /// 127 - m is the biased exponent of 2^-m; m = 127 gives the bits of +0.0.
 const F32_MAX_Z: f32 = 127.0;
 /// `(2^f - 1) / f` on `[-1/2, 1/2]`, Chebyshev fit, highest degree first.
+/// (Fit coefficients as printed by the fit; the compiler rounds them once.)
+#[allow(clippy::excessive_precision)]
 const F32_POLY: [f32; 5] = [
     1.338_130_3e-3,
     9.666_368_5e-3,
@@ -36,6 +38,7 @@ const F32_POLY: [f32; 5] = [
 
 const F64_MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
 const F64_MAX_Z: f64 = 1023.0;
+#[allow(clippy::excessive_precision)]
 const F64_POLY: [f64; 10] = [
     7.070_977_866_508_138_6e-9,
     1.020_590_541_376_559_6e-7,
