@@ -3,4 +3,5 @@
 
 mod exp;
 
-pub use exp::{exp2_neg_f32, exp2_neg_f64, exp_neg_f32, exp_neg_f64, ScaledExp2F32, ScaledExp2F64};
+pub use exp::{exp2_neg_f32, exp2_neg_f64, exp_neg_f32, exp_neg_f64, ScaledExp2F32, ScaledExp2F64,
+    SHORT_EXP2_F32_ERROR};

@@ -35,7 +35,7 @@ type Constructor = fn(&[f64]) -> Result<Box<dyn GradKernel>, String>;
 
 /// Every native surrogate: `(name, parameter names, constructor)`.
 pub static REGISTRY: &[(&str, &[&str], Constructor)] = &[
-    (MultiGaussian::NAME, MultiGaussian::PARAMS, fused_kernel::<MultiGaussian>),
+    (MultiGaussian::NAME, MultiGaussian::PARAMS, multi_gaussian::kernel),
     (Gaussian::NAME, Gaussian::PARAMS, fused_kernel::<Gaussian>),
 ];
 

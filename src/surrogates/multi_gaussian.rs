@@ -2,44 +2,78 @@
 //! `g'(x) = scale * [(1+h) N(x; 0, sigma^2) - h N(x; sigma, (s sigma)^2) - h N(x; -sigma, (s sigma)^2)]`.
 
 use super::{positive, Surrogate};
-use crate::math::{ScaledExp2F32, ScaledExp2F64};
+use crate::kernels::{fused_kernel, GradKernel};
+use crate::math::{ScaledExp2F32, ScaledExp2F64, SHORT_EXP2_F32_ERROR};
 
 /// `a0 e^{k0 x^2} - a1 (e^{k1 (x-mu)^2} + e^{k1 (x+mu)^2})`, evaluated as
 /// `a0 2^-(c0 x)^2 - a1 (2^-(c1 x - c1 mu)^2 + 2^-(c1 x + c1 mu)^2)` with
 /// `c = sqrt(-k log2 e)`: each exponential is one (fused) multiply, one square
 /// and one `exp2` whose polynomial has `a0` or `a1` folded in.
+///
+/// `SIDE` is the number of coefficients of the f32 side polynomials: 6 (full
+/// accuracy), or 5 when the side Gaussians weigh so little in the result that
+/// the shorter polynomial's error stays far below the f32 budget (see [`kernel`]).
 #[derive(Debug, Clone, Copy)]
-pub struct MultiGaussian {
-    f64: Coefficients<f64, ScaledExp2F64>,
-    f32: Coefficients<f32, ScaledExp2F32>,
+pub struct MultiGaussianWith<const SIDE: usize> {
+    f64: Coefficients<f64, ScaledExp2F64, ScaledExp2F64>,
+    f32: Coefficients<f32, ScaledExp2F32, ScaledExp2F32<SIDE>>,
 }
 
+/// The full-accuracy form: the type other code and tests name.
+pub type MultiGaussian = MultiGaussianWith<6>;
+
 #[derive(Debug, Clone, Copy)]
-struct Coefficients<F, E> {
+struct Coefficients<F, C, S> {
     c0: F,
     c1: F,
     c1_mu: F,
-    center: E,
-    side: E,
+    center: C,
+    side: S,
 }
 
-impl Surrogate for MultiGaussian {
+/// `(a0, k0, a1, k1, mu)` from braintools' parameters, validated.
+fn gaussians(params: &[f64]) -> Result<[f64; 5], String> {
+    let [h, s, sigma, scale] = params else {
+        return Err(format!("expected 4 parameters, got {}", params.len()));
+    };
+    let s = positive("s", *s)?;
+    let sigma = positive("sigma", *sigma)?;
+    let inv_sqrt_2pi = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
+    let side_sigma = s * sigma;
+    let a0 = scale * (1.0 + h) * inv_sqrt_2pi / sigma;
+    let k0 = -0.5 / (sigma * sigma);
+    let a1 = scale * h * inv_sqrt_2pi / side_sigma;
+    let k1 = -0.5 / (side_sigma * side_sigma);
+    Ok([a0, k0, a1, k1, sigma])
+}
+
+/// Whether the short side polynomials keep the f32 result within budget: their
+/// error, at most `2 |a1| SHORT_EXP2_F32_ERROR`, must stay under 1e-6 of
+/// `|g'(0)|` (a lower bound of the peak), half the 2e-6-of-peak budget; the
+/// rest covers the center term and rounding.
+pub fn short_sides_suffice(params: &[f64]) -> bool {
+    let Ok([a0, _, a1, k1, mu]) = gaussians(params) else {
+        return false;
+    };
+    let g0 = a0 - 2.0 * a1 * (k1 * mu * mu).exp();
+    2.0 * a1.abs() * SHORT_EXP2_F32_ERROR <= 1e-6 * g0.abs()
+}
+
+/// The registry's constructor: the cheaper side polynomials where they suffice.
+pub fn kernel(params: &[f64]) -> Result<Box<dyn GradKernel>, String> {
+    if short_sides_suffice(params) {
+        fused_kernel::<MultiGaussianWith<5>>(params)
+    } else {
+        fused_kernel::<MultiGaussian>(params)
+    }
+}
+
+impl<const SIDE: usize> Surrogate for MultiGaussianWith<SIDE> {
     const NAME: &'static str = "multi_gaussian";
     const PARAMS: &'static [&'static str] = &["h", "s", "sigma", "scale"];
 
     fn new(params: &[f64]) -> Result<Self, String> {
-        let [h, s, sigma, scale] = params else {
-            return Err(format!("expected 4 parameters, got {}", params.len()));
-        };
-        let s = positive("s", *s)?;
-        let sigma = positive("sigma", *sigma)?;
-        let inv_sqrt_2pi = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
-        let side_sigma = s * sigma;
-        let a0 = scale * (1.0 + h) * inv_sqrt_2pi / sigma;
-        let k0 = -0.5 / (sigma * sigma);
-        let a1 = scale * h * inv_sqrt_2pi / side_sigma;
-        let k1 = -0.5 / (side_sigma * side_sigma);
-        let mu = sigma;
+        let [a0, k0, a1, k1, mu] = gaussians(params)?;
         let c0 = (-k0 * std::f64::consts::LOG2_E).sqrt();
         let c1 = (-k1 * std::f64::consts::LOG2_E).sqrt();
         Ok(Self {
@@ -152,11 +186,17 @@ mod tests {
                         let k = MultiGaussian::new(&p).unwrap();
                         let xs: Vec<f64> = (-3000..=3000).map(|i| i as f64 * sigma * 0.004).collect();
                         let peak = xs.iter().map(|&x| reference(x, h, s, sigma, scale).abs()).fold(0.0, f64::max);
-                        for &x in &xs {
+                        // The kernel the registry builds (short side polynomials where they suffice).
+                        let xf: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+                        let mut fused = vec![0f32; xs.len()];
+                        kernel(&p).unwrap().f32(&xf, &vec![1.0; xs.len()], &mut fused);
+                        for (i, &x) in xs.iter().enumerate() {
                             let xf = x as f32;
                             let want = reference(xf as f64, h, s, sigma, scale);
                             let got = k.grad_f32(xf) as f64;
                             assert!((got - want).abs() <= 2e-6 * peak, "p={p:?} x={x} got={got} want={want}");
+                            let got = fused[i] as f64;
+                            assert!((got - want).abs() <= 2e-6 * peak, "kernel p={p:?} x={x} got={got} want={want}");
                             let want = reference(x, h, s, sigma, scale);
                             let got = k.grad_f64(x);
                             assert!((got - want).abs() <= 1e-12 * want.abs() + 1e-15 * peak, "p={p:?} x={x}");
@@ -165,6 +205,13 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn defaults_take_the_short_side_polynomials() {
+        assert!(short_sides_suffice(&PARAMS[0]));
+        assert!(!short_sides_suffice(&[1.0, 0.7, 0.05, 1.0]));
+        assert!(!short_sides_suffice(&[0.15, 0.0, 0.5, 0.5]));
     }
 
     #[test]
