@@ -41,7 +41,7 @@ DTYPES = {"f32": jnp.float32, "bf16": jnp.bfloat16, "f16": jnp.float16, "f64": j
 FULL = dict(
     sizes=[1, 2**10, 2**16, 2**20, 2**24],
     dtypes=["f32", "bf16", "f16", "f64"],
-    repeats=7,
+    repeats=11,
     loop_sizes=[1, 2**10, 2**16],
     family_n=2**20,
     train_repeats=5,
@@ -56,6 +56,14 @@ QUICK = dict(
     train_repeats=2,
     train_all=False,
 )
+
+
+def STAT(timing):
+    """The statistic the tables report (set by --stat)."""
+    return timing.best if _STAT[0] == "min" else timing.median
+
+
+_STAT = ["min"]
 
 
 class Report:
@@ -133,7 +141,8 @@ def _timed(fn) -> float:
 def ops_section(rep: Report, cfg, results: dict):
     rep.add("## MultiGaussianGrad: forward, vjp, jvp")
     rep.add()
-    rep.add("Median time per compiled call (Python dispatch included, the same for both). "
+    rep.add(f"Time per compiled call ({_STAT[0]} over interleaved samples; Python dispatch included, "
+            "the same for both). "
             "ratio = braintools / spikegrad (> 1: spikegrad faster); floor = time of an XLA op "
             "with the same memory traffic (`x*2`, `x+t`, `(x+t, x-t)`); floor% = floor / spikegrad.")
     rep.add()
@@ -145,7 +154,7 @@ def ops_section(rep: Report, cfg, results: dict):
             for op in ("forward", "vjp", "jvp"):
                 fns = {"braintools": bt_ops[op], "spikegrad": sg_ops[op], "floor": FLOOR_FNS[op]}
                 tm = time_interleaved(fns, {k: (x, t) for k in fns}, cfg["repeats"])
-                b, s, fl = tm["braintools"].median, tm["spikegrad"].median, tm["floor"].median
+                b, s, fl = (STAT(tm[k]) for k in ("braintools", "spikegrad", "floor"))
                 results[(dname, n, op)] = dict(bt=b, sg=s, floor=fl)
                 rows.append([dname, size_label(n), op, fmt_time(b), fmt_time(s), f"{b / s:.2f}x",
                              fmt_time(fl), f"{100 * fl / s:.0f}%"])
@@ -156,7 +165,7 @@ def ops_section(rep: Report, cfg, results: dict):
 def loop_section(rep: Report, cfg, results: dict):
     rep.add("## Per-call cost inside a compiled `fori_loop` (f32)")
     rep.add()
-    rep.add("Each iteration computes `op(x + carry)`; time per iteration, medians. "
+    rep.add(f"Each iteration computes `op(x + carry)`; time per iteration ({_STAT[0]}). "
             "`add only` is the loop with the op removed.")
     rep.add()
     iters = 1000
@@ -170,10 +179,10 @@ def loop_section(rep: Report, cfg, results: dict):
             fns[(name, "vjp")] = _loop(lambda v, f=f, o=ones: jax.vjp(f, v)[1](o)[0], iters)
         fns[("add only", "-")] = _loop(lambda v: v * 0.5, iters)
         tm = time_interleaved(fns, {k: (x,) for k in fns}, cfg["repeats"])
-        base = tm[("add only", "-")].median / iters
+        base = STAT(tm[("add only", "-")]) / iters
         for op in ("forward", "vjp"):
-            b = tm[("braintools", op)].median / iters
-            s = tm[("spikegrad", op)].median / iters
+            b = STAT(tm[("braintools", op)]) / iters
+            s = STAT(tm[("spikegrad", op)]) / iters
             results[("loop", n, op)] = dict(bt=b, sg=s)
             rows.append([size_label(n), op, fmt_time(b), fmt_time(s), f"{b / s:.2f}x", fmt_time(base)])
     rep.table(["N", "op", "braintools / iter", "spikegrad / iter", "ratio", "add only / iter"], rows)
@@ -212,7 +221,7 @@ def train_section(rep: Report, cfg, results: dict):
     rep.add(f"## BPTT training step: LIF 784-256-10, batch {batch}, T={steps}, `lax.scan`")
     rep.add()
     rep.add("value_and_grad of a cross-entropy loss on output spike counts + SGD update; "
-            "median time per step; temp = `compiled.memory_analysis().temp_size_in_bytes`.")
+            f"time per step ({_STAT[0]}); temp = `compiled.memory_analysis().temp_size_in_bytes`.")
     rep.add()
     params, xs, labels = make_inputs(batch, steps)
     pairs, _ = shared_surrogates()
@@ -227,7 +236,7 @@ def train_section(rep: Report, cfg, results: dict):
             temps[lib] = compiled.memory_analysis().temp_size_in_bytes
             fns[lib] = compiled
         tm = time_interleaved(fns, {k: (params, xs, labels) for k in fns}, cfg["train_repeats"], 0.0)
-        b, s = tm["braintools"].median, tm["spikegrad"].median
+        b, s = STAT(tm["braintools"]), STAT(tm["spikegrad"])
         results[("train", name)] = dict(bt=b, sg=s, bt_temp=temps["braintools"], sg_temp=temps["spikegrad"])
         rows.append([name, fmt_time(b), fmt_time(s), f"{b / s:.2f}x",
                      f"{temps['braintools'] / 2**20:.2f} MiB", f"{temps['spikegrad'] / 2**20:.2f} MiB"])
@@ -245,7 +254,7 @@ def family_section(rep: Report, cfg, results: dict):
         for name, sg_obj, bt_obj in pairs:
             fns = {"braintools": op_fns(bt_obj)["vjp"], "spikegrad": op_fns(sg_obj)["vjp"]}
             tm = time_interleaved(fns, {k: (x, t) for k in fns}, cfg["repeats"])
-            b, s = tm["braintools"].median, tm["spikegrad"].median
+            b, s = STAT(tm["braintools"]), STAT(tm["spikegrad"])
             results[("family", name, dname)] = dict(bt=b, sg=s)
             rows.append([name, dname, fmt_time(b), fmt_time(s), f"{b / s:.2f}x"])
     rep.table(["surrogate", "dtype", "braintools", "spikegrad", "ratio"], rows)
@@ -295,6 +304,9 @@ def main(argv=None):
     ap.add_argument("--out", default="out/bench.md", help="markdown output file")
     ap.add_argument("--sections", default="ops,loop,train,family",
                     help="comma-separated subset of: ops, loop, train, family")
+    ap.add_argument("--stat", choices=("min", "median"), default="min",
+                    help="statistic over the interleaved samples (default: min, the most robust "
+                         "on a shared machine, where interference only adds time)")
     ap.add_argument("--sizes", help="comma-separated N for the ops section, e.g. 1024,1048576")
     ap.add_argument("--dtypes", help="comma-separated dtypes for the ops section, e.g. f32,bf16")
     args = ap.parse_args(argv)
@@ -304,6 +316,7 @@ def main(argv=None):
     if args.dtypes:
         cfg["dtypes"] = args.dtypes.split(",")
     sections = set(args.sections.split(","))
+    _STAT[0] = args.stat
     rep = Report()
     rep.add(f"# spikegrad vs braintools benchmark{' (--quick)' if args.quick else ''}")
     rep.add()
