@@ -21,20 +21,20 @@ import sys
 import time
 from pathlib import Path
 
+import braintools.surrogate as bt
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-jax.config.update("jax_enable_x64", True)  # for the float64 rows
-
-import braintools.surrogate as bt  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-import spikegrad  # noqa: E402
-import spikegrad.surrogate as sg  # noqa: E402
+import spikegrad
+import spikegrad.surrogate as sg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from snn import make_inputs, make_train_step  # noqa: E402
 from timing import fmt_time, time_interleaved  # noqa: E402
+
+# For the float64 rows. After the imports: importing braintools resets it.
+jax.config.update("jax_enable_x64", True)
 
 DTYPES = {"f32": jnp.float32, "bf16": jnp.bfloat16, "f16": jnp.float16, "f64": jnp.float64}
 
