@@ -79,7 +79,7 @@ fn main() {
     for var in ["SPIKEGRAD_FFI_INCLUDE_DIR", "SPIKEGRAD_JAXLIB_VERSION", "SPIKEGRAD_PYTHON", "PYO3_PYTHON"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    for path in ["src/bridge.rs", "cpp_shim/handlers.cc", "cpp_shim/parallel.h"] {
+    for path in ["src/bridge.rs", "cpp_shim"] {
         println!("cargo:rerun-if-changed={path}");
     }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "spikegrad/cpp_shim/kernel_cache.h"
 #include "spikegrad/cpp_shim/parallel.h"
 #include "spikegrad/src/bridge.rs.h"
 #include "xla/ffi/api/ffi.h"
@@ -79,32 +80,29 @@ ffi::Error HeavisideImpl(ffi::ThreadPool pool, ffi::AnyBuffer x,
   if (auto err = CheckSame(kOp, x, *y, "output"); err.failure()) return err;
   int64_t n = static_cast<int64_t>(x.element_count());
   if (n == 0) return ffi::Error::Success();
-  ChunkBody body;
+  auto run = [&](auto body) {
+    return Finish(kOp, ParallelLoop::Run(pool, n, kMinStepChunk, body));
+  };
   switch (x.element_type()) {
     case ffi::DataType::F32:
-      body = [&](int64_t b, int64_t e) {
+      return run([&](int64_t b, int64_t e) {
         heaviside_f32(In<float>(x, b, e), Out<float>(*y, b, e));
-      };
-      break;
+      });
     case ffi::DataType::F64:
-      body = [&](int64_t b, int64_t e) {
+      return run([&](int64_t b, int64_t e) {
         heaviside_f64(In<double>(x, b, e), Out<double>(*y, b, e));
-      };
-      break;
+      });
     case ffi::DataType::F16:
-      body = [&](int64_t b, int64_t e) {
+      return run([&](int64_t b, int64_t e) {
         heaviside_f16(In<uint16_t>(x, b, e), Out<uint16_t>(*y, b, e));
-      };
-      break;
+      });
     case ffi::DataType::BF16:
-      body = [&](int64_t b, int64_t e) {
+      return run([&](int64_t b, int64_t e) {
         heaviside_bf16(In<uint16_t>(x, b, e), Out<uint16_t>(*y, b, e));
-      };
-      break;
+      });
     default:
       return Unsupported(kOp, x.element_type());
   }
-  return Finish(kOp, ParallelLoop::Run(pool, n, body));
 }
 
 ffi::Error SurrogateGradImpl(ffi::ThreadPool pool, ffi::AnyBuffer x,
@@ -115,46 +113,39 @@ ffi::Error SurrogateGradImpl(ffi::ThreadPool pool, ffi::AnyBuffer x,
   if (auto err = CheckSame(kOp, x, t, "tangent"); err.failure()) return err;
   if (auto err = CheckSame(kOp, x, *y, "output"); err.failure()) return err;
 
-  static const double kNoParams = 0.0;
-  rust::Box<FusedGrad> kernel = [&]() -> rust::Box<FusedGrad> {
-    const double* p = params.size() ? params.begin() : &kNoParams;
-    return new_fused_grad(rust::Str(surrogate.data(), surrogate.size()),
-                          rust::Slice<const double>(p, params.size()));
-  }();
+  // Validated once per (surrogate, params) and thread, then cached.
+  const FusedGrad& k =
+      KernelCache::Get(surrogate, params.begin(), params.size());
 
   int64_t n = static_cast<int64_t>(x.element_count());
   if (n == 0) return ffi::Error::Success();
-  const FusedGrad& k = *kernel;
-  ChunkBody body;
+  auto run = [&](auto body) {
+    return Finish(kOp, ParallelLoop::Run(pool, n, kMinGradChunk, body));
+  };
   switch (x.element_type()) {
     case ffi::DataType::F32:
-      body = [&](int64_t b, int64_t e) {
+      return run([&](int64_t b, int64_t e) {
         grad_f32(k, In<float>(x, b, e), In<float>(t, b, e),
                  Out<float>(*y, b, e));
-      };
-      break;
+      });
     case ffi::DataType::F64:
-      body = [&](int64_t b, int64_t e) {
+      return run([&](int64_t b, int64_t e) {
         grad_f64(k, In<double>(x, b, e), In<double>(t, b, e),
                  Out<double>(*y, b, e));
-      };
-      break;
+      });
     case ffi::DataType::F16:
-      body = [&](int64_t b, int64_t e) {
+      return run([&](int64_t b, int64_t e) {
         grad_f16(k, In<uint16_t>(x, b, e), In<uint16_t>(t, b, e),
                  Out<uint16_t>(*y, b, e));
-      };
-      break;
+      });
     case ffi::DataType::BF16:
-      body = [&](int64_t b, int64_t e) {
+      return run([&](int64_t b, int64_t e) {
         grad_bf16(k, In<uint16_t>(x, b, e), In<uint16_t>(t, b, e),
                   Out<uint16_t>(*y, b, e));
-      };
-      break;
+      });
     default:
       return Unsupported(kOp, x.element_type());
   }
-  return Finish(kOp, ParallelLoop::Run(pool, n, body));
 }
 
 // Exceptions (rust::Error from bad parameters, std::bad_alloc) never leave a

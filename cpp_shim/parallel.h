@@ -14,7 +14,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,32 +22,40 @@
 
 namespace spikegrad {
 
-// Arrays smaller than this run on the calling thread (see README, "Threads").
-inline constexpr int64_t kMinElementsPerChunk = 1 << 15;
+// The smallest chunk worth handing to another thread, in elements, per kernel:
+// a pool task costs a few microseconds to start, so a chunk must take longer
+// than that. Measured on a 2-vCPU AMD EPYC (docs/perf.md, "Threads"): the
+// surrogate gradient runs ~0.5 ns per f32 element, the step ~0.1 ns.
+inline constexpr int64_t kMinGradChunk = 1 << 15;
+inline constexpr int64_t kMinStepChunk = 1 << 16;
 // Chunks per participating thread: evens out threads that start late.
 inline constexpr int64_t kChunksPerThread = 4;
 // Chunk boundaries are multiples of this, to keep SIMD loops whole.
 inline constexpr int64_t kChunkAlign = 64;
 
-// Body(begin, end) processes [begin, end); it may throw.
-using ChunkBody = std::function<void(int64_t, int64_t)>;
-
 class ParallelLoop {
  public:
-  // Runs body over [0, n). Returns an empty string on success, else the first
-  // error message thrown by body.
+  // Runs body(begin, end) over [0, n) in chunks of at least min_chunk
+  // elements; arrays under 2 * min_chunk stay on the calling thread. body may
+  // throw. Returns an empty string on success, else the first error message
+  // thrown by body. A template, not std::function: no allocation or indirect
+  // call on the small-array path.
+  template <typename Body>
   static std::string Run(xla::ffi::ThreadPool& pool, int64_t n,
-                         const ChunkBody& body) {
+                         int64_t min_chunk, const Body& body) {
+    // Size first: asking the pool for its thread count costs about as much as
+    // a small array's whole computation.
+    int64_t by_size = n / min_chunk;
+    if (by_size < 2) return RunSerial(n, body);
     int64_t threads = std::max<int64_t>(1, pool.num_threads());
-    int64_t by_size = n / kMinElementsPerChunk;
-    if (threads <= 1 || by_size < 2) return RunSerial(n, body);
+    if (threads <= 1) return RunSerial(n, body);
 
     int64_t chunks = std::min(by_size, (threads + 1) * kChunksPerThread);
     int64_t chunk = (n + chunks - 1) / chunks;
     chunk = (chunk + kChunkAlign - 1) / kChunkAlign * kChunkAlign;
     chunks = (n + chunk - 1) / chunk;
 
-    auto state = std::make_shared<State>(n, chunk, chunks, &body);
+    auto state = std::make_shared<State<Body>>(n, chunk, chunks, &body);
     int64_t helpers = std::min(threads, chunks - 1);
     for (int64_t i = 0; i < helpers; ++i) {
       pool.Schedule([state]() { state->Work(); });
@@ -59,7 +66,8 @@ class ParallelLoop {
   }
 
  private:
-  static std::string RunSerial(int64_t n, const ChunkBody& body) {
+  template <typename Body>
+  static std::string RunSerial(int64_t n, const Body& body) {
     try {
       body(0, n);
     } catch (const std::exception& e) {
@@ -68,8 +76,9 @@ class ParallelLoop {
     return {};
   }
 
+  template <typename Body>
   struct State {
-    State(int64_t n, int64_t chunk, int64_t chunks, const ChunkBody* body)
+    State(int64_t n, int64_t chunk, int64_t chunks, const Body* body)
         : n(n), chunk(chunk), chunks(chunks), body(body) {}
 
     // Take chunks until none are left. `body` is only used while a taken
@@ -101,7 +110,7 @@ class ParallelLoop {
     }
 
     const int64_t n, chunk, chunks;
-    const ChunkBody* body;
+    const Body* body;
     std::atomic<int64_t> next{0};
     std::atomic<int64_t> done{0};
     std::mutex mu;

@@ -6,9 +6,11 @@
 //! Every element is computed the same way wherever it sits in the array, so a
 //! split of the array over threads never changes a result bit.
 
-use half::slice::HalfFloatSliceExt;
 use half::{bf16, f16};
 use multiversion::multiversion;
+use multiversion::target::match_target;
+
+use crate::convert;
 
 use crate::surrogates::Surrogate;
 
@@ -54,11 +56,17 @@ fn fused_f64<S: Surrogate>(s: &S, x: &[f64], t: &[f64], out: &mut [f64]) {
 }
 
 /// Widen a block of half-precision `x` and `t`, compute in f32, round once.
-fn fused_half<H, S>(s: &S, x: &[H], t: &[H], out: &mut [H])
-where
-    S: Surrogate,
-    [H]: HalfFloatSliceExt,
-{
+/// Inlined into each `multiversion` clone below, so the conversions and the
+/// math are compiled for that clone's CPU features.
+#[inline(always)]
+fn fused_half<H: Copy, S: Surrogate>(
+    s: &S,
+    x: &[H],
+    t: &[H],
+    out: &mut [H],
+    widen: impl Fn(&[H], &mut [f32]),
+    narrow: impl Fn(&[f32], &mut [H]),
+) {
     let mut xf = [0f32; HALF_BLOCK];
     let mut tf = [0f32; HALF_BLOCK];
     let mut of = [0f32; HALF_BLOCK];
@@ -68,11 +76,38 @@ where
         .zip(out.chunks_mut(HALF_BLOCK))
     {
         let n = xb.len();
-        xb.convert_to_f32_slice(&mut xf[..n]);
-        tb.convert_to_f32_slice(&mut tf[..n]);
-        fused_f32(s, &xf[..n], &tf[..n], &mut of[..n]);
-        ob.convert_from_f32_slice(&of[..n]);
+        widen(xb, &mut xf[..n]);
+        widen(tb, &mut tf[..n]);
+        for ((o, &x), &t) in of[..n].iter_mut().zip(&xf[..n]).zip(&tf[..n]) {
+            *o = t * s.grad_f32(x);
+        }
+        narrow(&of[..n], ob);
     }
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+    "x86_64+avx2+fma+f16c",
+    "aarch64+neon"
+))]
+fn fused_f16<S: Surrogate>(s: &S, x: &[f16], t: &[f16], out: &mut [f16]) {
+    // A compile-time constant in each clone (false on aarch64 and the baseline).
+    let f16c = match_target! {
+        "x86_64+avx+f16c" => true,
+        _ => false,
+    };
+    let widen = |src: &[f16], dst: &mut [f32]| convert::widen_f16(f16c, src, dst);
+    let narrow = |src: &[f32], dst: &mut [f16]| convert::narrow_f16(f16c, src, dst);
+    fused_half(s, x, t, out, widen, narrow)
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+    "x86_64+avx2+fma+f16c",
+    "aarch64+neon"
+))]
+fn fused_bf16<S: Surrogate>(s: &S, x: &[bf16], t: &[bf16], out: &mut [bf16]) {
+    fused_half(s, x, t, out, convert::widen_bf16, convert::narrow_bf16)
 }
 
 impl<S: Surrogate> GradKernel for Fused<S> {
@@ -83,10 +118,10 @@ impl<S: Surrogate> GradKernel for Fused<S> {
         fused_f64(&self.0, x, t, out)
     }
     fn f16(&self, x: &[f16], t: &[f16], out: &mut [f16]) {
-        fused_half(&self.0, x, t, out)
+        fused_f16(&self.0, x, t, out)
     }
     fn bf16(&self, x: &[bf16], t: &[bf16], out: &mut [bf16]) {
-        fused_half(&self.0, x, t, out)
+        fused_bf16(&self.0, x, t, out)
     }
 }
 
@@ -269,6 +304,54 @@ mod tests {
         for i in 0..n {
             let want = bf16::from_f32(-2.0 * s.grad_f32(xb[i].to_f32()));
             assert_eq!(outb[i].to_bits(), want.to_bits(), "i={i}");
+        }
+    }
+
+    /// What makes results independent of the thread count: any split of the
+    /// array into chunks (aligned or not, so SIMD bodies and scalar tails meet
+    /// different elements) gives the same bits as one pass.
+    #[test]
+    fn any_chunking_gives_identical_bits() {
+        let (_, k) = kernel();
+        let n = 10_000;
+        let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 4001) as f32 / 500.0 - 4.0).collect();
+        let t: Vec<f32> = (0..n).map(|i| 1.0 - (i % 17) as f32 * 0.13).collect();
+        let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
+        let th: Vec<f16> = t.iter().map(|&v| f16::from_f32(v)).collect();
+        let xb: Vec<bf16> = x.iter().map(|&v| bf16::from_f32(v)).collect();
+        let tb: Vec<bf16> = t.iter().map(|&v| bf16::from_f32(v)).collect();
+        let xd: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        let td: Vec<f64> = t.iter().map(|&v| v as f64).collect();
+        let (mut whole, mut whole_h, mut whole_b, mut whole_d) =
+            (vec![0f32; n], vec![f16::ZERO; n], vec![bf16::ZERO; n], vec![0f64; n]);
+        k.f32(&x, &t, &mut whole);
+        k.f16(&xh, &th, &mut whole_h);
+        k.bf16(&xb, &tb, &mut whole_b);
+        k.f64(&xd, &td, &mut whole_d);
+        for chunk in [1usize, 3, 64, 100, 513, 4096] {
+            let (mut o, mut oh, mut ob, mut od) =
+                (vec![0f32; n], vec![f16::ZERO; n], vec![bf16::ZERO; n], vec![0f64; n]);
+            for start in (0..n).step_by(chunk) {
+                let r = start..(start + chunk).min(n);
+                k.f32(&x[r.clone()], &t[r.clone()], &mut o[r.clone()]);
+                k.f16(&xh[r.clone()], &th[r.clone()], &mut oh[r.clone()]);
+                k.bf16(&xb[r.clone()], &tb[r.clone()], &mut ob[r.clone()]);
+                k.f64(&xd[r.clone()], &td[r.clone()], &mut od[r]);
+            }
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&o), bits(&whole), "f32 chunk={chunk}");
+            assert_eq!(oh, whole_h, "f16 chunk={chunk}");
+            assert_eq!(ob, whole_b, "bf16 chunk={chunk}");
+            assert_eq!(od.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
+                       whole_d.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), "f64 chunk={chunk}");
+            let mut step = vec![0f32; n];
+            for start in (0..n).step_by(chunk) {
+                let r = start..(start + chunk).min(n);
+                heaviside_f32(&x[r.clone()], &mut step[r]);
+            }
+            let mut step_whole = vec![0f32; n];
+            heaviside_f32(&x, &mut step_whole);
+            assert_eq!(step, step_whole);
         }
     }
 

@@ -2,11 +2,13 @@
 //!
 //! - [`math`]: vectorizable `exp`, `ln`, `sinpi`, ... over the [`math::Real`] trait (f32, f64).
 //! - [`surrogates`]: one type per surrogate gradient (most as a generic `Formula`), and the registry of them.
+//! - `convert`: bulk f16/bf16 <-> f32 conversion (F16C where present).
 //! - [`kernels`]: the Heaviside and fused `t * g'(x)` loops per dtype.
 //! - [`bridge`]: the cxx bridge called by the C++ XLA FFI shim (`cpp_shim/`).
 //! - `python`: the pyo3 module `spikegrad._native` (feature `python`).
 
 pub mod bridge;
+mod convert;
 pub mod kernels;
 pub mod math;
 pub mod surrogates;

@@ -71,7 +71,7 @@ type Constructor = fn(&[f64]) -> Result<Box<dyn GradKernel>, String>;
 
 /// Every native surrogate: `(name, parameter names, constructor)`.
 pub static REGISTRY: &[(&str, &[&str], Constructor)] = &[
-    (MultiGaussian::NAME, MultiGaussian::PARAMS, fused_kernel::<MultiGaussian>),
+    (MultiGaussian::NAME, MultiGaussian::PARAMS, multi_gaussian::kernel),
     (Gaussian::NAME, Gaussian::PARAMS, fused_kernel::<Gaussian>),
     (Sigmoid::NAME, Sigmoid::PARAMS, fused_kernel::<Native<Sigmoid>>),
     (PiecewiseQuadratic::NAME, PiecewiseQuadratic::PARAMS, fused_kernel::<Native<PiecewiseQuadratic>>),
