@@ -40,7 +40,7 @@ def test_non_finite_parameter_is_value_error(name, value):
 @pytest.mark.parametrize("name", ["h", "sigma"])
 @pytest.mark.parametrize("value", ["0.5", 1j, None, object(), [0.5, "a"]], ids=["str", "complex", "None", "object", "mixed_list"])
 def test_non_numeric_parameter_is_type_error(name, value):
-    with pytest.raises(TypeError, match=rf"parameter {name} must be a real number"):
+    with pytest.raises(TypeError, match=rf"parameter {name} must be a real number or array"):
         MGG(**{name: value})
 
 
@@ -54,6 +54,12 @@ def test_concrete_array_parameter_is_validated():
         MGG(sigma=jnp.array([0.5, -1.0]))
     with pytest.raises(ValueError, match="parameter s must be finite"):
         MGG(s=np.array([1.0, np.inf]))
+
+
+def test_bad_concrete_parameter_next_to_traced_one_is_value_error():
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        jax.jit(lambda h: MGG(h=h, sigma=-1.0)(jnp.ones(2)))(0.2)
+    jax.jit(lambda h: MGG(h=h, sigma=1.0)(jnp.ones(2)))(0.2)  # and a good one is fine
 
 
 def test_valid_edge_parameters_accepted():
