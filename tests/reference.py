@@ -12,9 +12,15 @@ value ``want`` and ``budget = |t| * max|g'|``:
   type. Two documented exceptions, both bounded: the kernels compute halves in
   float32 and round once, so where the result is far below the scale of g'
   (a zero crossing) the float32 rounding noise ``4 ulp_f32(max|g'|) |t|`` is
-  allowed; and the float32 exp flushes to zero below the smallest normal
-  float32 (1.2e-38), which bfloat16 can still represent, so bfloat16 results
-  below ``4 |t| max(1, max|g'|) 1.2e-38`` may be 0.
+  allowed.
+
+Subnormal results: the kernels produce none (the exp flushes below the
+smallest normal number of the computing type, and XLA runs CPU code with
+denormals flushed to zero), so in every dtype a result whose reference is
+below ``4 * tiny * max(1, |t|) * max(1, max|g'|)`` may be 0, where ``tiny`` is
+the smallest normal float64 for float64 and the smallest normal float32
+(1.2e-38) otherwise. This matters for bfloat16, which has float32's exponent
+range plus subnormals, and for float32 and float64 with tiny cotangents.
 
 Where ``want`` is NaN the result must be NaN; where it is finite the result
 must be finite; infinities must match exactly.
@@ -28,6 +34,7 @@ import ml_dtypes
 import numpy as np
 
 F32_TINY = float(np.finfo(np.float32).tiny)
+F64_TINY = float(np.finfo(np.float64).tiny)
 HALF_DTYPES = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
 
 
@@ -118,10 +125,10 @@ def assert_matches(got, want, t_abs, g_peak, where="") -> None:
         # the rounded reference may overflow the type where want is near its max
         ok = ulp_distance(got[finite], rounded) <= 1
         ok |= np.abs(g - w) <= 4 * np.spacing(np.float32(1.0)) * b
-        if dtype == HALF_DTYPES[1]:
-            ok |= (g == 0) & (np.abs(w) <= 4 * F32_TINY * ta * max(1.0, g_peak))
     else:
         raise AssertionError(f"{where}: unexpected dtype {dtype}")
+    tiny = F64_TINY if dtype == np.float64 else F32_TINY
+    ok |= (g == 0) & (np.abs(w) <= 4 * tiny * np.maximum(ta, 1.0) * max(1.0, g_peak))
     if not np.all(ok):
         i = np.flatnonzero(~ok)[0]
         raise AssertionError(
