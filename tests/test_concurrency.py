@@ -19,7 +19,7 @@ import pytest
 from isolated import run_python
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-ITERATIONS = 200
+ITERATIONS = 500
 CONFIGS = {
     "default": ({}, ()),
     "eigen_multithreading_off": ({"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}, ()),

@@ -179,3 +179,16 @@ def test_bfloat16_forward_bits():
     y = np.asarray(spikegrad.MultiGaussianGrad()(x))
     assert y.dtype == ml_dtypes.bfloat16
     assert y.view(np.uint16).tolist() == [0, 0x3F80, 0x3F80, 0]
+
+
+def test_cpu_uses_the_native_kernels():
+    """With concrete parameters the CPU program calls the Rust kernels (so the
+    value tests above test them), and traced parameters take the XLA path."""
+    x = jnp.linspace(-1, 1, 8)
+    f = spikegrad.MultiGaussianGrad()
+    fwd = jax.jit(f).lower(x).as_text()
+    bwd = jax.jit(jax.grad(lambda v: f(v).sum())).lower(x).as_text()
+    assert "spikegrad_heaviside" in fwd
+    assert "spikegrad_surrogate_grad" in bwd
+    traced = jax.jit(lambda v, s: jax.grad(lambda u: spikegrad.MultiGaussianGrad(sigma=s)(u).sum())(v))
+    assert "spikegrad_" not in traced.lower(x, 0.5).as_text()
