@@ -112,3 +112,19 @@ def test_ten_million_elements():
     np.testing.assert_array_equal(np.asarray(y), heaviside(np.asarray(x)))
     g = np.asarray(jax.grad(lambda v: MGG(v).sum())(x))
     assert_matches(g, multi_gaussian(np.asarray(x, np.float64)), 1.0, G_PEAK)
+
+
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "float8_e5m2"])
+def test_other_float_dtypes_work_like_braintools(dtype):
+    """Floats the kernels do not take (float8) still work, as in braintools."""
+    import braintools
+
+    dtype = getattr(jnp, dtype)
+    x = jnp.asarray([-2.0, -0.5, 0.0, 0.25, 1.5], dtype)
+    ours, theirs = MGG(x), braintools.surrogate.MultiGaussianGrad()(x)
+    assert ours.dtype == theirs.dtype == jnp.dtype(dtype)
+    np.testing.assert_array_equal(np.asarray(ours, np.float32), np.asarray(theirs, np.float32))
+    g = jax.grad(lambda v: MGG(v).astype(jnp.float32).sum())(x)
+    gb = jax.grad(lambda v: braintools.surrogate.MultiGaussianGrad()(v).astype(jnp.float32).sum())(x)
+    assert g.dtype == gb.dtype
+    np.testing.assert_array_equal(np.asarray(g, np.float32), np.asarray(gb, np.float32))
