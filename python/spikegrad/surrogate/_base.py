@@ -95,6 +95,10 @@ class Surrogate:
         return f"{type(self).__name__}()"
 
 
+#: The input dtypes the native kernels take; other floats take the XLA path.
+_NATIVE_DTYPES = frozenset(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
+
+
 def _real_param(owner: str, name: str, v) -> np.ndarray:
     """A concrete parameter as a float64 array; TypeError unless real numbers."""
     try:
@@ -206,8 +210,8 @@ class NativeSurrogate(Surrogate):
 
     def _spike(self, x):
         static = self._static_params()
-        if static is None:
-            return super()._spike(x)
+        if static is None or x.dtype not in _NATIVE_DTYPES:
+            return super()._spike(x)  # traced parameters, or a float the kernels lack (float8)
         return spike(x, self._native_name, static)
 
     def surrogate_grad(self, x) -> jax.Array:
