@@ -133,3 +133,12 @@ def test_parameters_kept_as_given_and_used_when_changed():
     got = jax.vmap(jax.grad(f))(X)
     want = multi_gaussian(np.asarray(X), sigma=1.0)
     np.testing.assert_allclose(np.asarray(got), want, rtol=2e-6, atol=1e-6)
+
+
+def test_traced_parameter_second_derivatives_like_braintools():
+    def hess(cls):
+        return jax.jit(lambda sg: jax.hessian(lambda v: cls(**{**BASE, "sigma": sg})(v).sum())(X[:5]))(0.8)
+
+    ours, theirs = hess(spikegrad.MultiGaussianGrad), hess(braintools.surrogate.MultiGaussianGrad)
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), **TOL)
+    assert not np.asarray(ours).any()
