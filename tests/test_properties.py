@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
-from hypothesis import given, note
+from hypothesis import event, given, note
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -95,6 +95,8 @@ def vjp_fn(f):
 def test_forward_and_vjp_match_float64_reference(case):
     name, params, x, t = case
     note(f"{name}({params}) dtype={x.dtype} shape={x.shape}")
+    event(f"dtype {x.dtype}")
+    event("threaded size" if x.size >= 2 * CHUNK - 3 else "empty" if x.size == 0 else "small size")
     f = make(name, params)
     formula = FORMULAS[name][0]
     with enable_x64():
