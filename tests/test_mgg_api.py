@@ -192,3 +192,16 @@ def test_cpu_uses_the_native_kernels():
     assert "spikegrad_surrogate_grad" in bwd
     traced = jax.jit(lambda v, s: jax.grad(lambda u: spikegrad.MultiGaussianGrad(sigma=s)(u).sum())(v))
     assert "spikegrad_" not in traced.lower(x, 0.5).as_text()
+
+
+def test_pickle_and_deepcopy_round_trip():
+    import copy
+    import pickle
+
+    f = spikegrad.MultiGaussianGrad(h=0.2, s=3.0, sigma=0.7, scale=1.1)
+    for g in (pickle.loads(pickle.dumps(f)), copy.deepcopy(f)):
+        assert g == f and hash(g) == hash(f) and repr(g) == repr(f)
+        x = jnp.linspace(-2, 2, 9)
+        np.testing.assert_array_equal(
+            np.asarray(jax.vmap(jax.grad(g))(x)), np.asarray(jax.vmap(jax.grad(f))(x))
+        )
