@@ -128,3 +128,14 @@ def test_other_float_dtypes_work_like_braintools(dtype):
     gb = jax.grad(lambda v: braintools.surrogate.MultiGaussianGrad()(v).astype(jnp.float32).sum())(x)
     assert g.dtype == gb.dtype
     np.testing.assert_array_equal(np.asarray(g, np.float32), np.asarray(gb, np.float32))
+
+
+@pytest.mark.parametrize("n", [5, 3 * CHUNK + 5])
+def test_donated_inputs_and_shared_operands(n):
+    """Donating x (XLA may reuse its buffer) and passing one buffer as both x
+    and the cotangent still give the reference values."""
+    x_np = np.random.default_rng(n).normal(scale=2.0, size=n).astype(np.float32)
+    y = jax.jit(MGG, donate_argnums=0)(jnp.asarray(x_np))
+    np.testing.assert_array_equal(np.asarray(y), heaviside(x_np))
+    g = jax.jit(lambda v: vjp(v, v), donate_argnums=0)(jnp.asarray(x_np))
+    assert_matches(np.asarray(g), x_np.astype(np.float64) * multi_gaussian(x_np), np.abs(x_np), G_PEAK)
