@@ -98,6 +98,22 @@ class Surrogate:
         return f"{type(self).__name__}()"
 
 
+#: The input dtypes the native kernels take; other floats take the XLA path.
+_NATIVE_DTYPES = frozenset(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
+
+
+def _real_param(owner: str, name: str, v) -> np.ndarray:
+    """A concrete parameter as a float64 array; TypeError unless real numbers."""
+    try:
+        arr = np.asarray(v)
+        real = jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == np.bool_
+        if real and not jnp.issubdtype(arr.dtype, jnp.complexfloating):
+            return arr.astype(np.float64)
+    except (TypeError, ValueError):
+        pass
+    raise TypeError(f"{owner}: parameter {name} must be a real number or array, got {v!r}")
+
+
 def _static_value(v):
     """A Python float for a concrete scalar parameter, else None (traced or array)."""
     if isinstance(v, jax.core.Tracer):
@@ -168,31 +184,49 @@ class NativeSurrogate(Surrogate):
         return None if any(v is None for v in values) else values
 
     def _validate(self) -> None:
-        """ValueError for a bad concrete parameter (non-finite, out of range)."""
+        """TypeError for a non-real parameter, ValueError for a bad concrete
+        value (non-finite, out of range), checked by the kernel's own rules."""
+        concrete = []
         for name, v in zip(self._param_names, self._param_values()):
             if isinstance(v, jax.core.Tracer):
+                concrete.append(None)
                 continue
-            try:
-                arr = np.asarray(v, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"{type(self).__name__}: parameter {name} must be a real number, got {v!r}"
-                ) from None
+            arr = _real_param(type(self).__name__, name, v)
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{type(self).__name__}: parameter {name} must be finite, got {v!r}")
-        static = self._static_params()
-        if static is not None:
+            concrete.append(arr)
+        for values in self._value_combinations(concrete):
             try:
-                _native.check_params(self._native_name, list(static))
+                _native.check_params(self._native_name, values)
             except ValueError as e:
                 raise ValueError(f"{type(self).__name__}: {e}") from None
+
+    def _value_combinations(self, concrete):
+        """Each distinct parameter combination the concrete values produce
+        (array parameters broadcast together); a traced parameter stands in
+        as its default, which is valid."""
+        defaults = inspect.signature(type(self).__init__).parameters
+        columns = []
+        for name, arr in zip(self._param_names, concrete):
+            if arr is None:
+                default = defaults[name].default if name in defaults else inspect.Parameter.empty
+                if default is inspect.Parameter.empty:
+                    return []
+                arr = np.asarray(default, dtype=np.float64)
+            columns.append(arr)
+        try:
+            columns = np.broadcast_arrays(*columns)
+        except ValueError:
+            return []  # array shapes that only meet x at call time: nothing to combine
+        rows = np.unique(np.stack([c.ravel() for c in columns], axis=1), axis=0)
+        return [[float(v) for v in row] for row in rows]
 
     # ---- the op ------------------------------------------------------------
 
     def _spike(self, x):
         static = self._static_params()
-        if static is None:
-            return super()._spike(x)
+        if static is None or x.dtype not in _NATIVE_DTYPES:
+            return super()._spike(x)  # traced parameters, or a float the kernels lack (float8)
         return spike(x, self._native_name, static)
 
     def surrogate_grad(self, x) -> jax.Array:

@@ -1,0 +1,31 @@
+"""Shared test configuration: hypothesis profiles and the float64 switch.
+
+Hypothesis profiles (select with ``HYPOTHESIS_PROFILE``, default ``ci``):
+``ci`` runs 200 examples per property, ``dev`` runs 25 for quick iteration.
+Neither has a deadline: the first call of each new shape compiles.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from x64 import enable_x64
+
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.register_profile("ci", max_examples=200, **_COMMON)
+settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def x64():
+    """Run the test with float64 enabled, restoring the setting afterwards."""
+    with enable_x64():
+        yield
