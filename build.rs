@@ -14,7 +14,7 @@
 //! the module, so that import can refuse an older jaxlib with a clear message.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const FIND_JAXLIB: &str = r#"
@@ -63,7 +63,7 @@ fn headers() -> (PathBuf, String) {
 }
 
 /// `XLA_FFI_API_MAJOR`/`MINOR` as written in the headers' c_api.h.
-fn ffi_api_version(include: &PathBuf) -> (String, String) {
+fn ffi_api_version(include: &Path) -> (String, String) {
     let c_api = include.join("xla/ffi/api/c_api.h");
     let text = std::fs::read_to_string(&c_api)
         .unwrap_or_else(|e| panic!("spikegrad build: cannot read {}: {e}", c_api.display()));

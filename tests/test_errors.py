@@ -206,14 +206,8 @@ FFI_CASES = {
 }
 
 
-# Known bug (cpp_shim/handlers.cc, DtypeName): non-float dtypes are named
-# "XLA dtype #N" instead of e.g. "int32". Strict: passes once fixed.
-_DTYPE_NAME_BUG = pytest.mark.xfail(strict=True, reason="shim names non-float dtypes 'XLA dtype #N'")
-_MARKS = {"heaviside_int32": _DTYPE_NAME_BUG, "grad_int32": _DTYPE_NAME_BUG, "spike_uint8": _DTYPE_NAME_BUG}
-
-
 @pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=_MARKS.get(c, ()), id=c) for c in FFI_CASES]
+    "case", [pytest.param(c, id=c) for c in FFI_CASES]
 )
 def test_ffi_handler_error_is_python_exception(case):
     code, fragments = FFI_CASES[case]

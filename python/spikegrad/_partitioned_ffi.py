@@ -20,7 +20,8 @@ things make each device run the call on its own shard instead:
 
 The operands and the result must all have the result's shape (true of both
 spikegrad primitives). Shapes with symbolic dimensions (``jax.export`` shape
-polymorphism) get the plain, unpartitioned call.
+polymorphism) and programs for a single device get the plain, unpartitioned
+call.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import jax
+from jax.interpreters import mlir
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import sdy, stablehlo
 
@@ -61,6 +63,13 @@ def _partitioning_attributes(num_operands: int, rank: int, view_shape: Sequence[
     }
 
 
+def _single_device(ctx) -> bool:
+    """A program for one device is never partitioned: the plain call avoids the
+    reshapes, which XLA turns into a copy for some shapes with unit dimensions."""
+    axis_context = ctx.module_context.axis_context
+    return isinstance(axis_context, mlir.ShardingContext) and axis_context.num_devices == 1
+
+
 def elementwise_ffi_lowering(target: str) -> Callable:
     """A lowering rule calling the elementwise FFI ``target`` per shard.
 
@@ -77,7 +86,7 @@ def elementwise_ffi_lowering(target: str) -> Callable:
                 f"spikegrad: {target} is elementwise; operand shapes "
                 f"{[a.shape for a in ctx.avals_in]} differ from the result's {shape}"
             )
-        if not all(isinstance(d, int) for d in shape):
+        if not all(isinstance(d, int) for d in shape) or _single_device(ctx):
             return unpartitioned(ctx, *operands, **attributes)
         view = aval.update(shape=(*shape, 1))
         call = jax.ffi.ffi_lowering(

@@ -8,7 +8,10 @@ use crate::math::{ScaledExp2F32, ScaledExp2F64, SHORT_EXP2_F32_ERROR};
 /// `a0 e^{k0 x^2} - a1 (e^{k1 (x-mu)^2} + e^{k1 (x+mu)^2})`, evaluated as
 /// `a0 2^-(c0 x)^2 - a1 (2^-(c1 x - c1 mu)^2 + 2^-(c1 x + c1 mu)^2)` with
 /// `c = sqrt(-k log2 e)`: each exponential is one (fused) multiply, one square
-/// and one `exp2` whose polynomial has `a0` or `a1` folded in.
+/// and one `exp2`. `a0` is folded into the center polynomial; `a1` multiplies
+/// the sum of the two side terms, so that a side term near the bottom of the
+/// normal range is not flushed to zero (XLA runs with flush-to-zero) before
+/// it is added to the other one.
 ///
 /// `SIDE` is the number of coefficients of the f32 side polynomials: 6 (full
 /// accuracy), or 5 when the side Gaussians weigh so little in the result that
@@ -27,6 +30,7 @@ struct Coefficients<F, C, S> {
     c0: F,
     c1: F,
     c1_mu: F,
+    a1: F,
     center: C,
     side: S,
 }
@@ -81,15 +85,17 @@ impl<const SIDE: usize> Surrogate for MultiGaussianWith<SIDE> {
                 c0,
                 c1,
                 c1_mu: c1 * mu,
+                a1,
                 center: ScaledExp2F64::new(a0),
-                side: ScaledExp2F64::new(a1),
+                side: ScaledExp2F64::new(1.0),
             },
             f32: Coefficients {
                 c0: c0 as f32,
                 c1: c1 as f32,
                 c1_mu: (c1 * mu) as f32,
+                a1: a1 as f32,
                 center: ScaledExp2F32::new(a0),
-                side: ScaledExp2F32::new(a1),
+                side: ScaledExp2F32::new(1.0),
             },
         })
     }
@@ -103,7 +109,7 @@ impl<const SIDE: usize> Surrogate for MultiGaussianWith<SIDE> {
         let (p0, s0) = k.center.parts(u0 * u0);
         let (pl, sl) = k.side.parts(ul * ul);
         let (pr, sr) = k.side.parts(ur * ur);
-        let sides = pl.mul_add(sl, pr * sr);
+        let sides = k.a1 * pl.mul_add(sl, pr * sr);
         p0.mul_add(s0, -sides)
     }
 
@@ -116,7 +122,7 @@ impl<const SIDE: usize> Surrogate for MultiGaussianWith<SIDE> {
         let (p0, s0) = k.center.parts(u0 * u0);
         let (pl, sl) = k.side.parts(ul * ul);
         let (pr, sr) = k.side.parts(ur * ur);
-        let sides = pl.mul_add(sl, pr * sr);
+        let sides = k.a1 * pl.mul_add(sl, pr * sr);
         p0.mul_add(s0, -sides)
     }
 }
