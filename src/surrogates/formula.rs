@@ -52,16 +52,22 @@ impl<F: Formula> Surrogate for Native<F> {
 
     #[inline(always)]
     fn grad_f32(&self, x: f32) -> f32 {
+        // The coefficients are copied to a local first: given references, LLVM
+        // turns a select between two coefficients into a load through a
+        // selected address, which does not vectorize (LeakyRelu ran 3x slower).
         if F::F32_VIA_F64 {
-            F::grad(&self.c64, x as f64) as f32
+            let c = self.c64;
+            F::grad(&c, x as f64) as f32
         } else {
-            F::grad(&self.c32, x)
+            let c = self.c32;
+            F::grad(&c, x)
         }
     }
 
     #[inline(always)]
     fn grad_f64(&self, x: f64) -> f64 {
-        F::grad(&self.c64, x)
+        let c = self.c64;
+        F::grad(&c, x)
     }
 }
 
