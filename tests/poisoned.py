@@ -34,13 +34,21 @@ def sentinel_hits(out) -> int:
     return int(np.count_nonzero(bits == SENTINEL_BITS[out.dtype.itemsize]))
 
 
+def _xla_owned_sentinel(shape, dtype):
+    """The sentinel array in a buffer XLA allocated itself. ``jnp.asarray`` of
+    a NumPy array may wrap the NumPy memory without a copy (jax 0.8 on CPU
+    does for suitably aligned arrays), and such a buffer cannot be donated."""
+    bits = sentinel_array(shape, dtype).view(_UINT[np.dtype(dtype).itemsize])
+    return jax.jit(lambda b: jax.lax.bitcast_convert_type(b, dtype))(bits)
+
+
 def call(fn, *args):
     """``fn(*args)`` with its single array output written over a sentinel buffer.
 
     Returns the output as NumPy; fails if XLA did not alias the buffer or if
     any element still holds the sentinel."""
     shape = jax.eval_shape(fn, *args)
-    poison = jnp.asarray(sentinel_array(shape.shape, shape.dtype))
+    poison = _xla_owned_sentinel(shape.shape, shape.dtype)
     address = poison.unsafe_buffer_pointer() if poison.size else None
     jitted = jax.jit(lambda p, *a: fn(*a), donate_argnums=0, keep_unused=True)
     compiled = jitted.lower(poison, *args).compile()

@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 from jax.sharding import NamedSharding, PartitionSpec as P  # noqa: E402
 
 import spikegrad.surrogate as surrogate  # noqa: E402
+from reference import multi_gaussian as multi_gaussian_np  # noqa: E402
 
 # Fixed parameters, not the defaults, so that a kernel ignoring them fails.
 PARAMS = dict(h=0.2, s=4.0, sigma=0.6, scale=0.7)
@@ -55,17 +56,6 @@ CASES = {
     # jax 0.10.2 with Shardy return buffers that do not match their sharding).
     "empty": ((8,), (0, 16), P()),
 }
-
-
-def multi_gaussian_np(x, h, s, sigma, scale):
-    """g'(x) in float64 NumPy, written from the paper's formula."""
-    x = np.asarray(x, dtype=np.float64)
-
-    def normal(mu, sd):
-        return np.exp(-((x - mu) ** 2) / (2 * sd**2)) / (np.sqrt(2 * np.pi) * sd)
-
-    side = normal(sigma, s * sigma) + normal(-sigma, s * sigma)
-    return scale * ((1 + h) * normal(0.0, sigma) - h * side)
 
 
 def check(cond: bool, what: str) -> None:

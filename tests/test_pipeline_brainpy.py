@@ -28,7 +28,8 @@ N_IN, N_HIDDEN, N_OUT, BATCH, STEPS_IN_TIME, TRAIN_STEPS = 6, 12, 3, 4, 20, 3
 
 
 def test_enough_surrogates_to_compare():
-    assert len(SHARED) >= 2, f"only {SHARED} exist in both spikegrad.surrogate and braintools.surrogate"
+    # The family issue asks for this pipeline with at least four different surrogates.
+    assert len(SHARED) >= 4, f"only {SHARED} exist in both spikegrad.surrogate and braintools.surrogate"
 
 
 class Net(brainstate.nn.Module):

@@ -20,23 +20,13 @@ import pytest
 from jax import export
 
 import spikegrad.surrogate as surrogate
+from reference import multi_gaussian as multi_gaussian_np
 
 OTHER_PLATFORMS = ["cuda", "rocm", "tpu"]
 TARGETS = ("spikegrad_heaviside", "spikegrad_surrogate_grad")
 PARAMS = dict(h=0.2, s=4.0, sigma=0.6, scale=0.7)
 SPIKE = surrogate.MultiGaussianGrad(**PARAMS)
 HALF = {"float16": 2.0**-10, "bfloat16": 2.0**-7}  # dtype -> unit roundoff x 2
-
-
-def multi_gaussian_np(x, h, s, sigma, scale):
-    """g'(x) in float64 NumPy, from the paper's formula."""
-    x = np.asarray(x, dtype=np.float64)
-
-    def normal(mu, sd):
-        return np.exp(-((x - mu) ** 2) / (2 * sd**2)) / (np.sqrt(2 * np.pi) * sd)
-
-    side = normal(sigma, s * sigma) + normal(-sigma, s * sigma)
-    return scale * ((1 + h) * normal(0.0, sigma) - h * side)
 
 
 def step_vjp_jvp(x, w):
