@@ -36,6 +36,8 @@ pub trait Real:
     /// Rounding from f64 (how parameters reach the kernels).
     fn from_f64(v: f64) -> Self;
     fn abs(self) -> Self;
+    /// `self * a + b` with one rounding (a fused multiply-add).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// `e^a` for `a <= 0` or NaN (the vectorizable exp of `math::exp`).
     fn exp_neg(self) -> Self;
     /// `(m, e)` with `self = m * 2^e`, `m` in `[sqrt(1/2), sqrt(2))`, for positive normal `self`.
@@ -103,6 +105,10 @@ impl Real for f32 {
         f32::abs(self)
     }
     #[inline(always)]
+    fn mul_add(self, a: f32, b: f32) -> f32 {
+        f32::mul_add(self, a, b)
+    }
+    #[inline(always)]
     fn exp_neg(self) -> f32 {
         exp_neg_f32(self)
     }
@@ -134,6 +140,10 @@ impl Real for f64 {
     #[inline(always)]
     fn abs(self) -> f64 {
         f64::abs(self)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: f64, b: f64) -> f64 {
+        f64::mul_add(self, a, b)
     }
     #[inline(always)]
     fn exp_neg(self) -> f64 {

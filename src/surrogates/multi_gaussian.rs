@@ -3,7 +3,7 @@
 
 use super::{positive, Surrogate};
 use crate::kernels::{fused_kernel, GradKernel};
-use crate::math::{ScaledExp2F32, ScaledExp2F64, SHORT_EXP2_F32_ERROR};
+use crate::math::{Real, ScaledExp2F32, ScaledExp2F64, SHORT_EXP2_F32_ERROR};
 
 /// `a0 e^{k0 x^2} - a1 (e^{k1 (x-mu)^2} + e^{k1 (x+mu)^2})`, evaluated as
 /// `a0 2^-(c0 x)^2 - a1 (2^-(c1 x - c1 mu)^2 + 2^-(c1 x + c1 mu)^2)` with
@@ -102,27 +102,45 @@ impl<const SIDE: usize> Surrogate for MultiGaussianWith<SIDE> {
 
     #[inline(always)]
     fn grad_f32(&self, x: f32) -> f32 {
-        let k = &self.f32;
-        let u0 = k.c0 * x;
-        let ul = k.c1.mul_add(x, -k.c1_mu);
-        let ur = k.c1.mul_add(x, k.c1_mu);
-        let (p0, s0) = k.center.parts(u0 * u0);
-        let (pl, sl) = k.side.parts(ul * ul);
-        let (pr, sr) = k.side.parts(ur * ur);
-        let sides = k.a1 * pl.mul_add(sl, pr * sr);
-        p0.mul_add(s0, -sides)
+        self.f32.grad(x)
     }
 
     #[inline(always)]
     fn grad_f64(&self, x: f64) -> f64 {
-        let k = &self.f64;
-        let u0 = k.c0 * x;
-        let ul = k.c1.mul_add(x, -k.c1_mu);
-        let ur = k.c1.mul_add(x, k.c1_mu);
-        let (p0, s0) = k.center.parts(u0 * u0);
-        let (pl, sl) = k.side.parts(ul * ul);
-        let (pr, sr) = k.side.parts(ur * ur);
-        let sides = k.a1 * pl.mul_add(sl, pr * sr);
+        self.f64.grad(x)
+    }
+}
+
+/// An exponential in the split form of [`ScaledExp2F32`] / [`ScaledExp2F64`].
+trait Exp2Parts<R> {
+    fn parts(&self, z: R) -> (R, R);
+}
+
+impl<const N: usize> Exp2Parts<f32> for ScaledExp2F32<N> {
+    #[inline(always)]
+    fn parts(&self, z: f32) -> (f32, f32) {
+        ScaledExp2F32::parts(self, z)
+    }
+}
+
+impl Exp2Parts<f64> for ScaledExp2F64 {
+    #[inline(always)]
+    fn parts(&self, z: f64) -> (f64, f64) {
+        ScaledExp2F64::parts(self, z)
+    }
+}
+
+impl<R: Real, C: Exp2Parts<R>, S: Exp2Parts<R>> Coefficients<R, C, S> {
+    /// `g'(x)`, written once for f32 and f64.
+    #[inline(always)]
+    fn grad(&self, x: R) -> R {
+        let u0 = self.c0 * x;
+        let ul = self.c1.mul_add(x, -self.c1_mu);
+        let ur = self.c1.mul_add(x, self.c1_mu);
+        let (p0, s0) = self.center.parts(u0 * u0);
+        let (pl, sl) = self.side.parts(ul * ul);
+        let (pr, sr) = self.side.parts(ur * ur);
+        let sides = self.a1 * pl.mul_add(sl, pr * sr);
         p0.mul_add(s0, -sides)
     }
 }
