@@ -50,8 +50,9 @@ def _check_jaxlib() -> None:
 _check_jaxlib()
 
 #: The FFI targets this build provides, by name.
-TARGETS: tuple[str, ...] = tuple(_native.registrations())
+_REGISTRATIONS = _native.registrations()
+TARGETS: tuple[str, ...] = tuple(_REGISTRATIONS)
 
-for _name, _capsule in _native.registrations().items():
+for _name, _capsule in _REGISTRATIONS.items():
     jax.ffi.register_ffi_target(_name, _capsule, platform="cpu")
     jax.ffi.register_ffi_target_as_batch_partitionable(_name)

@@ -23,10 +23,16 @@ import numpy as np
 
 from .. import _lowering  # noqa: F401  (lowerings must be registered)
 from .. import _native
-from .._primitives import spike
+from .._primitives import spike, xla_spike
 from .._registry import register_formula
 
 __all__ = ["Surrogate", "NativeSurrogate", "functional"]
+
+
+def _is_real_dtype(dtype) -> bool:
+    """Integer, bool or real floating (bfloat16 included); not complex, not object."""
+    numeric = jnp.issubdtype(dtype, jnp.number) or dtype == np.bool_
+    return numeric and not jnp.issubdtype(dtype, jnp.complexfloating)
 
 
 def _as_input(x) -> jax.Array:
@@ -44,7 +50,7 @@ def _as_input(x) -> jax.Array:
             f"spikegrad surrogates take a real array, got dtype {arr.dtype}; "
             "a spike threshold on complex values is undefined (pass x.real if that is meant)"
         )
-    if not (jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == jnp.bool_):
+    if not _is_real_dtype(arr.dtype):
         raise TypeError(f"spikegrad surrogates take a real array, got dtype {arr.dtype}")
     return arr
 
@@ -52,7 +58,7 @@ def _as_input(x) -> jax.Array:
 @jax.custom_jvp
 def _step_with_grad(x, dx):
     """The step of x, whose tangent is ``tx * dx + tdx`` (braintools' rule)."""
-    return jnp.asarray(x >= 0, dtype=x.dtype)
+    return xla_spike(x)
 
 
 @_step_with_grad.defjvp
@@ -62,7 +68,7 @@ def _step_with_grad_jvp(primals, tangents):
     # The primal step is recomputed with a plain comparison, whose own
     # derivative is zero: higher-order derivatives then drop d/dx step(x),
     # exactly as braintools' rule does (see README, "Second derivatives").
-    out = jnp.asarray(x >= 0, dtype=x.dtype)
+    out = xla_spike(x)
     return out, (tx * dx + tdx).astype(out.dtype)
 
 
@@ -79,7 +85,7 @@ class Surrogate:
         x = _as_input(x)
         if not jnp.issubdtype(x.dtype, jnp.floating):
             # Integer and bool input: the step in x's dtype, no gradient (as braintools).
-            return jnp.asarray(x >= 0, dtype=x.dtype)
+            return xla_spike(x)
         return self._spike(x)
 
     def _spike(self, x):
@@ -106,8 +112,7 @@ def _real_param(owner: str, name: str, v) -> np.ndarray:
     """A concrete parameter as a float64 array; TypeError unless real numbers."""
     try:
         arr = np.asarray(v)
-        real = jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == np.bool_
-        if real and not jnp.issubdtype(arr.dtype, jnp.complexfloating):
+        if _is_real_dtype(arr.dtype):
             return arr.astype(np.float64)
     except (TypeError, ValueError):
         pass
@@ -122,9 +127,7 @@ def _static_value(v):
         arr = np.asarray(v)
     except Exception:
         return None
-    if arr.ndim != 0 or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        return None
-    if np.issubdtype(arr.dtype, np.complexfloating):
+    if arr.ndim != 0 or not _is_real_dtype(arr.dtype):
         return None
     return float(arr)
 
