@@ -69,14 +69,23 @@ fn ffi_api_version(include: &Path) -> (String, String) {
         .unwrap_or_else(|e| panic!("spikegrad build: cannot read {}: {e}", c_api.display()));
     let find = |name: &str| {
         text.lines()
-            .find_map(|l| l.trim().strip_prefix(&format!("#define {name} ")).map(|v| v.trim().to_string()))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix(&format!("#define {name} "))
+                    .map(|v| v.trim().to_string())
+            })
             .unwrap_or_else(|| panic!("spikegrad build: {name} not found in {}", c_api.display()))
     };
     (find("XLA_FFI_API_MAJOR"), find("XLA_FFI_API_MINOR"))
 }
 
 fn main() {
-    for var in ["SPIKEGRAD_FFI_INCLUDE_DIR", "SPIKEGRAD_JAXLIB_VERSION", "SPIKEGRAD_PYTHON", "PYO3_PYTHON"] {
+    for var in [
+        "SPIKEGRAD_FFI_INCLUDE_DIR",
+        "SPIKEGRAD_JAXLIB_VERSION",
+        "SPIKEGRAD_PYTHON",
+        "PYO3_PYTHON",
+    ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     for path in ["src/bridge.rs", "cpp_shim"] {
@@ -85,7 +94,10 @@ fn main() {
 
     let (include, jaxlib_version) = headers();
     if !include.join("xla/ffi/api/ffi.h").exists() {
-        panic!("spikegrad build: {} has no xla/ffi/api/ffi.h", include.display());
+        panic!(
+            "spikegrad build: {} has no xla/ffi/api/ffi.h",
+            include.display()
+        );
     }
     let (major, minor) = ffi_api_version(&include);
     println!("cargo:rustc-env=SPIKEGRAD_BUILD_JAXLIB_VERSION={jaxlib_version}");

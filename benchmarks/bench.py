@@ -141,10 +141,12 @@ def _timed(fn) -> float:
 def ops_section(rep: Report, cfg, results: dict):
     rep.add("## MultiGaussianGrad: forward, vjp, jvp")
     rep.add()
-    rep.add(f"Time per compiled call ({_STAT[0]} over interleaved samples; Python dispatch included, "
-            "the same for both). "
-            "ratio = braintools / spikegrad (> 1: spikegrad faster); floor = time of an XLA op "
-            "with the same memory traffic (`x*2`, `x+t`, `(x+t, x-t)`); floor% = floor / spikegrad.")
+    rep.add(
+        f"Time per compiled call ({_STAT[0]} over interleaved samples; Python dispatch included, "
+        "the same for both). "
+        "ratio = braintools / spikegrad (> 1: spikegrad faster); floor = time of an XLA op "
+        "with the same memory traffic (`x*2`, `x+t`, `(x+t, x-t)`); floor% = floor / spikegrad."
+    )
     rep.add()
     bt_ops, sg_ops = op_fns(bt.MultiGaussianGrad()), op_fns(sg.MultiGaussianGrad())
     rows = []
@@ -156,8 +158,18 @@ def ops_section(rep: Report, cfg, results: dict):
                 tm = time_interleaved(fns, {k: (x, t) for k in fns}, cfg["repeats"])
                 b, s, fl = (STAT(tm[k]) for k in ("braintools", "spikegrad", "floor"))
                 results[(dname, n, op)] = dict(bt=b, sg=s, floor=fl)
-                rows.append([dname, size_label(n), op, fmt_time(b), fmt_time(s), f"{b / s:.2f}x",
-                             fmt_time(fl), f"{100 * fl / s:.0f}%"])
+                rows.append(
+                    [
+                        dname,
+                        size_label(n),
+                        op,
+                        fmt_time(b),
+                        fmt_time(s),
+                        f"{b / s:.2f}x",
+                        fmt_time(fl),
+                        f"{100 * fl / s:.0f}%",
+                    ]
+                )
             del x, t
     rep.table(["dtype", "N", "op", "braintools", "spikegrad", "ratio", "floor", "floor%"], rows)
 
@@ -165,8 +177,10 @@ def ops_section(rep: Report, cfg, results: dict):
 def loop_section(rep: Report, cfg, results: dict):
     rep.add("## Per-call cost inside a compiled `fori_loop` (f32)")
     rep.add()
-    rep.add(f"Each iteration computes `op(x + carry)`; time per iteration ({_STAT[0]}). "
-            "`add only` is the loop with the op removed.")
+    rep.add(
+        f"Each iteration computes `op(x + carry)`; time per iteration ({_STAT[0]}). "
+        "`add only` is the loop with the op removed."
+    )
     rep.add()
     iters = 1000
     rows = []
@@ -220,8 +234,10 @@ def train_section(rep: Report, cfg, results: dict):
     batch, steps = 32, 50
     rep.add(f"## BPTT training step: LIF 784-256-10, batch {batch}, T={steps}, `lax.scan`")
     rep.add()
-    rep.add("value_and_grad of a cross-entropy loss on output spike counts + SGD update; "
-            f"time per step ({_STAT[0]}); temp = `compiled.memory_analysis().temp_size_in_bytes`.")
+    rep.add(
+        "value_and_grad of a cross-entropy loss on output spike counts + SGD update; "
+        f"time per step ({_STAT[0]}); temp = `compiled.memory_analysis().temp_size_in_bytes`."
+    )
     rep.add()
     params, xs, labels = make_inputs(batch, steps)
     pairs, _ = shared_surrogates()
@@ -238,8 +254,16 @@ def train_section(rep: Report, cfg, results: dict):
         tm = time_interleaved(fns, {k: (params, xs, labels) for k in fns}, cfg["train_repeats"], 0.0)
         b, s = STAT(tm["braintools"]), STAT(tm["spikegrad"])
         results[("train", name)] = dict(bt=b, sg=s, bt_temp=temps["braintools"], sg_temp=temps["spikegrad"])
-        rows.append([name, fmt_time(b), fmt_time(s), f"{b / s:.2f}x",
-                     f"{temps['braintools'] / 2**20:.2f} MiB", f"{temps['spikegrad'] / 2**20:.2f} MiB"])
+        rows.append(
+            [
+                name,
+                fmt_time(b),
+                fmt_time(s),
+                f"{b / s:.2f}x",
+                f"{temps['braintools'] / 2**20:.2f} MiB",
+                f"{temps['spikegrad'] / 2**20:.2f} MiB",
+            ]
+        )
     rep.table(["surrogate", "braintools", "spikegrad", "ratio", "braintools temp", "spikegrad temp"], rows)
 
 
@@ -277,8 +301,9 @@ def targets_section(rep: Report, results: dict):
         ratio, frac = r["bt"] / r["sg"], r["floor"] / r["sg"]
         where = f"{dname} N={size_label(n)} {op}"
         if dname == "f32" and op == "vjp":
-            check(where, f"{ratio:.2f}x, {100 * frac:.0f}% of floor", ">= 2.0x and >= 70%",
-                  ratio >= 2.0 and frac >= 0.7)
+            check(
+                where, f"{ratio:.2f}x, {100 * frac:.0f}% of floor", ">= 2.0x and >= 70%", ratio >= 2.0 and frac >= 0.7
+            )
         elif dname == "f32" and op == "forward":
             check(where, f"{ratio:.2f}x", ">= 1.0x", ratio >= 1.0)
         elif dname in ("bf16", "f16") and op == "vjp":
@@ -292,9 +317,12 @@ def targets_section(rep: Report, results: dict):
             check(f"f32 N={size_label(key[1])} {key[2]} (in fori_loop)", f"{ratio:.2f}x", ">= 0.9x", ratio >= 0.9)
         elif key[0] == "train":
             ratio = r["bt"] / r["sg"]
-            check(f"training step, {key[1]}", f"{ratio:.2f}x, temp {r['sg_temp'] / 2**20:.2f} vs "
-                  f"{r['bt_temp'] / 2**20:.2f} MiB", ">= 1.0x, lower temp",
-                  ratio >= 1.0 and r["sg_temp"] < r["bt_temp"])
+            check(
+                f"training step, {key[1]}",
+                f"{ratio:.2f}x, temp {r['sg_temp'] / 2**20:.2f} vs {r['bt_temp'] / 2**20:.2f} MiB",
+                ">= 1.0x, lower temp",
+                ratio >= 1.0 and r["sg_temp"] < r["bt_temp"],
+            )
     rep.table(["case", "measured", "target", "met"], rows)
 
 
@@ -302,11 +330,16 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes and few repeats (smoke test)")
     ap.add_argument("--out", default="out/bench.md", help="markdown output file")
-    ap.add_argument("--sections", default="ops,loop,train,family",
-                    help="comma-separated subset of: ops, loop, train, family")
-    ap.add_argument("--stat", choices=("min", "median"), default="min",
-                    help="statistic over the interleaved samples (default: min, the most robust "
-                         "on a shared machine, where interference only adds time)")
+    ap.add_argument(
+        "--sections", default="ops,loop,train,family", help="comma-separated subset of: ops, loop, train, family"
+    )
+    ap.add_argument(
+        "--stat",
+        choices=("min", "median"),
+        default="min",
+        help="statistic over the interleaved samples (default: min, the most robust "
+        "on a shared machine, where interference only adds time)",
+    )
     ap.add_argument("--sizes", help="comma-separated N for the ops section, e.g. 1024,1048576")
     ap.add_argument("--dtypes", help="comma-separated dtypes for the ops section, e.g. f32,bf16")
     args = ap.parse_args(argv)

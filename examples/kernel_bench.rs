@@ -29,16 +29,25 @@ fn median_ms(mut run: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1 << 20);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1 << 20);
     let k = kernel_for("multi_gaussian", &[0.15, 6.0, 0.5, 0.5]).expect("default parameters");
-    let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 10007) as f32 / 10007.0 * 6.0 - 3.0).collect();
+    let x: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 10007) as f32 / 10007.0 * 6.0 - 3.0)
+        .collect();
     let t: Vec<f32> = (0..n).map(|i| 1.0 + (i % 13) as f32 * 0.1).collect();
     let widen = |v: &[f32]| v.iter().map(|&a| a as f64).collect::<Vec<_>>();
     let (xd, td) = (widen(&x), widen(&t));
-    let (xb, tb): (Vec<bf16>, Vec<bf16>) =
-        (x.iter().map(|&a| bf16::from_f32(a)).collect(), t.iter().map(|&a| bf16::from_f32(a)).collect());
-    let (xh, th): (Vec<f16>, Vec<f16>) =
-        (x.iter().map(|&a| f16::from_f32(a)).collect(), t.iter().map(|&a| f16::from_f32(a)).collect());
+    let (xb, tb): (Vec<bf16>, Vec<bf16>) = (
+        x.iter().map(|&a| bf16::from_f32(a)).collect(),
+        t.iter().map(|&a| bf16::from_f32(a)).collect(),
+    );
+    let (xh, th): (Vec<f16>, Vec<f16>) = (
+        x.iter().map(|&a| f16::from_f32(a)).collect(),
+        t.iter().map(|&a| f16::from_f32(a)).collect(),
+    );
     let mut o = vec![0f32; n];
     let mut od = vec![0f64; n];
     let mut ob = vec![bf16::ZERO; n];
@@ -46,11 +55,26 @@ fn main() {
 
     println!("N = {n}, one thread, median of {REPEATS}");
     let rows: [(&str, f64); 6] = [
-        ("multi_gaussian vjp f32", median_ms(|| k.f32(black_box(&x), &t, &mut o))),
-        ("multi_gaussian vjp f64", median_ms(|| k.f64(black_box(&xd), &td, &mut od))),
-        ("multi_gaussian vjp bf16", median_ms(|| k.bf16(black_box(&xb), &tb, &mut ob))),
-        ("multi_gaussian vjp f16", median_ms(|| k.f16(black_box(&xh), &th, &mut oh))),
-        ("heaviside f32", median_ms(|| heaviside_f32(black_box(&x), &mut o))),
+        (
+            "multi_gaussian vjp f32",
+            median_ms(|| k.f32(black_box(&x), &t, &mut o)),
+        ),
+        (
+            "multi_gaussian vjp f64",
+            median_ms(|| k.f64(black_box(&xd), &td, &mut od)),
+        ),
+        (
+            "multi_gaussian vjp bf16",
+            median_ms(|| k.bf16(black_box(&xb), &tb, &mut ob)),
+        ),
+        (
+            "multi_gaussian vjp f16",
+            median_ms(|| k.f16(black_box(&xh), &th, &mut oh)),
+        ),
+        (
+            "heaviside f32",
+            median_ms(|| heaviside_f32(black_box(&x), &mut o)),
+        ),
         (
             "a + b f32 (same traffic as vjp)",
             median_ms(|| {
@@ -62,6 +86,9 @@ fn main() {
         ),
     ];
     for (name, ms) in rows {
-        println!("{name:34} {ms:8.3} ms  {:6.3} ns/element", ms * 1e6 / n as f64);
+        println!(
+            "{name:34} {ms:8.3} ms  {:6.3} ns/element",
+            ms * 1e6 / n as f64
+        );
     }
 }

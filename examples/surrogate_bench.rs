@@ -10,8 +10,13 @@ use std::time::Instant;
 use spikegrad::surrogates::{kernel_for, REGISTRY};
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1 << 20);
-    let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 10007) as f32 / 10007.0 * 6.0 - 3.0).collect();
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1 << 20);
+    let x: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 10007) as f32 / 10007.0 * 6.0 - 3.0)
+        .collect();
     let t = vec![1.0f32; n];
     let mut out = vec![0f32; n];
     for (name, _, _) in REGISTRY {

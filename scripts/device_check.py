@@ -20,11 +20,11 @@ import statistics
 import sys
 import time
 
+import braintools.surrogate as bt
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-import braintools.surrogate as bt
 import spikegrad.surrogate as sg
 
 SURROGATES = {
@@ -106,8 +106,10 @@ def compare(report, gpu, cpu, n=1 << 20):
             err = float(np.nanmax(np.abs(got_gpu["vjp"] - got_cpu["vjp"])))
             report["compare"].append(dict(surrogate=name, dtype=dtype, max_abs_vjp_gpu_minus_cpu=err, **checks))
             ok &= all(checks.values())
-            print(f"{name:18s} {dtype:8s} max|vjp gpu-cpu|={err:.3g} "
-                  + ("ok" if all(checks.values()) else f"FAILED {[k for k, v in checks.items() if not v]}"))
+            print(
+                f"{name:18s} {dtype:8s} max|vjp gpu-cpu|={err:.3g} "
+                + ("ok" if all(checks.values()) else f"FAILED {[k for k, v in checks.items() if not v]}")
+            )
     return ok
 
 
@@ -143,11 +145,21 @@ def timing(report, device, n=1 << 26):
                 fns = functions(getattr(module, name)(**params))
                 fwd = median_ms(fns["forward"], x)
                 bwd = median_ms(fns["vjp"], x, w)
-                row = dict(surrogate=name, dtype=dtype, library=lib, n=n, forward_ms=fwd, vjp_ms=bwd,
-                           forward_GBps=2 * n * item / fwd / 1e6, vjp_GBps=3 * n * item / bwd / 1e6)
+                row = dict(
+                    surrogate=name,
+                    dtype=dtype,
+                    library=lib,
+                    n=n,
+                    forward_ms=fwd,
+                    vjp_ms=bwd,
+                    forward_GBps=2 * n * item / fwd / 1e6,
+                    vjp_GBps=3 * n * item / bwd / 1e6,
+                )
                 report["timing"].append(row)
-                print(f"{name:18s} {dtype:8s} {lib:10s} forward {fwd:7.3f} ms ({row['forward_GBps']:6.0f} GB/s)"
-                      f"  vjp {bwd:7.3f} ms ({row['vjp_GBps']:6.0f} GB/s)")
+                print(
+                    f"{name:18s} {dtype:8s} {lib:10s} forward {fwd:7.3f} ms ({row['forward_GBps']:6.0f} GB/s)"
+                    f"  vjp {bwd:7.3f} ms ({row['vjp_GBps']:6.0f} GB/s)"
+                )
 
 
 def main() -> int:

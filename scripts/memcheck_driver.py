@@ -47,7 +47,9 @@ def kernels():
                 x = jnp.asarray(np.linspace(-4, 4, n), dtype)
                 t = jnp.ones(n, dtype)
                 y = f(x)
-                check(f"{f} {dtype} {n} step", np.array_equal(np.asarray(y, np.float64), (np.asarray(x, np.float64) >= 0)))
+                check(
+                    f"{f} {dtype} {n} step", np.array_equal(np.asarray(y, np.float64), (np.asarray(x, np.float64) >= 0))
+                )
                 g = jax.vjp(f, x)[1](t)[0]
                 _, ty = jax.jvp(f, (x,), (t,))
                 check(f"{f} {dtype} {n} vjp", np.isfinite(np.asarray(g, np.float64)).all())
@@ -61,7 +63,9 @@ def errors():
     p = np.array([0.15, 6.0, 0.5, 0.5])
     f32 = lambda *s: jax.ShapeDtypeStruct(s, jnp.float32)  # noqa: E731
     cases = {
-        "int32 step": lambda: jax.ffi.ffi_call("spikegrad_heaviside", jax.ShapeDtypeStruct((5,), jnp.int32))(jnp.arange(5, dtype=jnp.int32)),
+        "int32 step": lambda: jax.ffi.ffi_call("spikegrad_heaviside", jax.ShapeDtypeStruct((5,), jnp.int32))(
+            jnp.arange(5, dtype=jnp.int32)
+        ),
         "size mismatch": lambda: jax.ffi.ffi_call("spikegrad_surrogate_grad", f32(3 * CHUNK))(
             jnp.ones(3 * CHUNK), jnp.ones(3 * CHUNK - 1), surrogate="multi_gaussian", params=p
         ),

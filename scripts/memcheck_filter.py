@@ -10,7 +10,9 @@ import sys
 from collections import Counter
 
 # Frames of our code: the extension module, Rust symbols, the cargo test binary.
-OURS = re.compile(r"spikegrad/_native[^/)\s]*\.so|spikegrad::|\bspikegrad_(heaviside|surrogate_grad)\b|/deps/spikegrad-[0-9a-f]+")
+OURS = re.compile(
+    r"spikegrad/_native[^/)\s]*\.so|spikegrad::|\bspikegrad_(heaviside|surrogate_grad)\b|/deps/spikegrad-[0-9a-f]+"
+)
 ERROR_START = re.compile(
     r"^(Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free"
     r"|Source and destination overlap|Argument '|Process terminating|\d+ bytes in \d+ blocks are definitely lost)"

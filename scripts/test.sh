@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run every test: the wheel is built once (scripts/setup.sh), the
-# Rust unit tests run, then the Python suite runs against that same wheel
+# Set up and run every test: the wheel is built once (scripts/setup.sh), lint
+# runs (scripts/lint.sh), the Rust unit tests run, then the Python suite runs against that same wheel
 # twice: in .venv with the newest jax, and in .venv-oldest with the oldest
 # supported jax (scripts/setup_oldest.sh). Extra arguments go to pytest.
 set -euo pipefail
@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/setup_oldest.sh
 export PYO3_PYTHON="$PWD/.venv/bin/python"
+
+bash scripts/lint.sh
 
 echo "== cargo test"
 cargo test --no-default-features --release

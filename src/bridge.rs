@@ -5,9 +5,9 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use half::slice::HalfBitsSliceExt;
 use crate::kernels::{self, GradKernel};
 use crate::surrogates;
+use half::slice::HalfBitsSliceExt;
 
 #[cxx::bridge(namespace = "spikegrad")]
 mod ffi {
@@ -50,7 +50,9 @@ fn same_len(what: &str, lens: &[usize]) -> Result<(), String> {
     if lens.windows(2).all(|w| w[0] == w[1]) {
         Ok(())
     } else {
-        Err(format!("spikegrad: {what}: operand lengths differ: {lens:?}"))
+        Err(format!(
+            "spikegrad: {what}: operand lengths differ: {lens:?}"
+        ))
     }
 }
 
@@ -86,13 +88,21 @@ fn grad_f64(k: &FusedGrad, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<(), 
 // Halves cross the bridge as u16 bits and are reinterpreted (same size and alignment).
 fn grad_f16(k: &FusedGrad, x: &[u16], t: &[u16], out: &mut [u16]) -> Result<(), String> {
     grad_entry("grad_f16", x, t, out, |x, t, o| {
-        k.0.f16(x.reinterpret_cast(), t.reinterpret_cast(), o.reinterpret_cast_mut())
+        k.0.f16(
+            x.reinterpret_cast(),
+            t.reinterpret_cast(),
+            o.reinterpret_cast_mut(),
+        )
     })
 }
 
 fn grad_bf16(k: &FusedGrad, x: &[u16], t: &[u16], out: &mut [u16]) -> Result<(), String> {
     grad_entry("grad_bf16", x, t, out, |x, t, o| {
-        k.0.bf16(x.reinterpret_cast(), t.reinterpret_cast(), o.reinterpret_cast_mut())
+        k.0.bf16(
+            x.reinterpret_cast(),
+            t.reinterpret_cast(),
+            o.reinterpret_cast_mut(),
+        )
     })
 }
 
@@ -120,7 +130,9 @@ mod tests {
     #[test]
     fn errors_are_reported_not_panicked() {
         assert!(new_fused_grad("nope", &[]).is_err());
-        let err = new_fused_grad("multi_gaussian", &[0.15, 6.0, 0.0, 0.5]).err().unwrap();
+        let err = new_fused_grad("multi_gaussian", &[0.15, 6.0, 0.0, 0.5])
+            .err()
+            .unwrap();
         assert!(err.contains("sigma"), "{err}");
         let k = new_fused_grad("multi_gaussian", &[0.15, 6.0, 0.5, 0.5]).unwrap();
         let mut out = [0f32; 2];

@@ -121,7 +121,8 @@ mod x86 {
             let mut out = [f16::ZERO; LANES];
             // SAFETY: both buffers hold 8 lanes.
             unsafe {
-                let v = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_loadu_ps(tail.as_ptr()));
+                let v =
+                    _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_loadu_ps(tail.as_ptr()));
                 _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), v);
             }
             dst[done..].copy_from_slice(&out[..n - done]);
@@ -165,9 +166,26 @@ mod tests {
         let f16c = has_f16c();
         let mut vals: Vec<f32> = (0..5000).map(|i| (i as f32 - 2500.0) * 37.3e-3).collect();
         vals.extend([
-            f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0, 65504.0, 65520.0,
-            6e-8, 2.9e-8, 3.0e-8, 1e-40, f32::MAX, f32::MIN_POSITIVE, 1.0 + 1.0 / 2048.0,
-            1.0 + 3.0 / 2048.0, 1.0 + 1.0 / 256.0, 1.0 + 3.0 / 256.0, 3.389e38, -3.4e38,
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.0,
+            -0.0,
+            65504.0,
+            65520.0,
+            6e-8,
+            2.9e-8,
+            3.0e-8,
+            1e-40,
+            f32::MAX,
+            f32::MIN_POSITIVE,
+            1.0 + 1.0 / 2048.0,
+            1.0 + 3.0 / 2048.0,
+            1.0 + 1.0 / 256.0,
+            1.0 + 3.0 / 256.0,
+            3.389e38,
+            -3.4e38,
         ]);
         for n in [0usize, 1, 7, 8, 9, 17, vals.len()] {
             let src = &vals[vals.len() - n..];
@@ -176,14 +194,20 @@ mod tests {
                 narrow_f16(use_f16c, src, &mut h);
                 for (v, got) in src.iter().zip(&h) {
                     let want = f16::from_f32(*v);
-                    assert!(want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()), "{v}");
+                    assert!(
+                        want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                        "{v}"
+                    );
                 }
             }
             let mut b = vec![bf16::ZERO; n];
             narrow_bf16(src, &mut b);
             for (v, got) in src.iter().zip(&b) {
                 let want = bf16::from_f32(*v);
-                assert!(want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()), "{v}");
+                assert!(
+                    want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                    "{v}"
+                );
                 assert_eq!(want.is_nan(), got.is_nan());
             }
         }

@@ -151,7 +151,12 @@ macro_rules! step_bits {
 
 step_bits!(u16, 0x3c00, 0x8000, 0x7c00); // f16; bf16 uses its own ONE below
 step_bits!(u32, 0x3f80_0000, 0x8000_0000, 0x7f80_0000);
-step_bits!(u64, 0x3ff0_0000_0000_0000, 0x8000_0000_0000_0000, 0x7ff0_0000_0000_0000);
+step_bits!(
+    u64,
+    0x3ff0_0000_0000_0000,
+    0x8000_0000_0000_0000,
+    0x7ff0_0000_0000_0000
+);
 
 /// bf16 bits: same sign and exponent layout as the top half of an f32.
 #[derive(Clone, Copy)]
@@ -234,7 +239,17 @@ mod tests {
 
     #[test]
     fn heaviside_f32_special_values() {
-        let x = [-1.0f32, -0.0, 0.0, 1e-45, -1e-45, f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        let x = [
+            -1.0f32,
+            -0.0,
+            0.0,
+            1e-45,
+            -1e-45,
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
         let mut out = [7.0f32; 9];
         heaviside_f32(&x, &mut out);
         assert_eq!(out, [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
@@ -242,7 +257,18 @@ mod tests {
 
     #[test]
     fn heaviside_halves_match_f32() {
-        let xs: Vec<f32> = vec![-2.0, -0.0, 0.0, 0.5, f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -1e-7, 6e-8];
+        let xs: Vec<f32> = vec![
+            -2.0,
+            -0.0,
+            0.0,
+            0.5,
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -1e-7,
+            6e-8,
+        ];
         let mut want = vec![0f32; xs.len()];
         heaviside_f32(&xs, &mut want);
         let h: Vec<u16> = xs.iter().map(|&v| f16::from_f32(v).to_bits()).collect();
@@ -251,15 +277,33 @@ mod tests {
         let hx: Vec<f32> = h.iter().map(|&b| f16::from_bits(b).to_f32()).collect();
         let mut want_h = vec![0f32; xs.len()];
         heaviside_f32(&hx, &mut want_h);
-        assert_eq!(out.iter().map(|&b| f16::from_bits(b).to_f32()).collect::<Vec<_>>(), want_h);
+        assert_eq!(
+            out.iter()
+                .map(|&b| f16::from_bits(b).to_f32())
+                .collect::<Vec<_>>(),
+            want_h
+        );
         let b: Vec<u16> = xs.iter().map(|&v| bf16::from_f32(v).to_bits()).collect();
         heaviside_bf16(&b, &mut out);
-        assert_eq!(out.iter().map(|&b| bf16::from_bits(b).to_f32()).collect::<Vec<_>>(), want);
+        assert_eq!(
+            out.iter()
+                .map(|&b| bf16::from_bits(b).to_f32())
+                .collect::<Vec<_>>(),
+            want
+        );
     }
 
     #[test]
     fn heaviside_f64_special_values() {
-        let x = [-1.0f64, -0.0, 0.0, f64::MIN_POSITIVE, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+        let x = [
+            -1.0f64,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
         let mut out = [3.0f64; 7];
         heaviside_f64(&x, &mut out);
         assert_eq!(out, [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0]);
@@ -267,7 +311,10 @@ mod tests {
 
     fn kernel() -> (MultiGaussian, Box<dyn GradKernel>) {
         let p = [0.15, 6.0, 0.5, 0.5];
-        (MultiGaussian::new(&p).unwrap(), fused_kernel::<MultiGaussian>(&p).unwrap())
+        (
+            MultiGaussian::new(&p).unwrap(),
+            fused_kernel::<MultiGaussian>(&p).unwrap(),
+        )
     }
 
     #[test]
@@ -314,7 +361,9 @@ mod tests {
     fn any_chunking_gives_identical_bits() {
         let (_, k) = kernel();
         let n = 10_000;
-        let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 4001) as f32 / 500.0 - 4.0).collect();
+        let x: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 4001) as f32 / 500.0 - 4.0)
+            .collect();
         let t: Vec<f32> = (0..n).map(|i| 1.0 - (i % 17) as f32 * 0.13).collect();
         let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
         let th: Vec<f16> = t.iter().map(|&v| f16::from_f32(v)).collect();
@@ -322,15 +371,23 @@ mod tests {
         let tb: Vec<bf16> = t.iter().map(|&v| bf16::from_f32(v)).collect();
         let xd: Vec<f64> = x.iter().map(|&v| v as f64).collect();
         let td: Vec<f64> = t.iter().map(|&v| v as f64).collect();
-        let (mut whole, mut whole_h, mut whole_b, mut whole_d) =
-            (vec![0f32; n], vec![f16::ZERO; n], vec![bf16::ZERO; n], vec![0f64; n]);
+        let (mut whole, mut whole_h, mut whole_b, mut whole_d) = (
+            vec![0f32; n],
+            vec![f16::ZERO; n],
+            vec![bf16::ZERO; n],
+            vec![0f64; n],
+        );
         k.f32(&x, &t, &mut whole);
         k.f16(&xh, &th, &mut whole_h);
         k.bf16(&xb, &tb, &mut whole_b);
         k.f64(&xd, &td, &mut whole_d);
         for chunk in [1usize, 3, 64, 100, 513, 4096] {
-            let (mut o, mut oh, mut ob, mut od) =
-                (vec![0f32; n], vec![f16::ZERO; n], vec![bf16::ZERO; n], vec![0f64; n]);
+            let (mut o, mut oh, mut ob, mut od) = (
+                vec![0f32; n],
+                vec![f16::ZERO; n],
+                vec![bf16::ZERO; n],
+                vec![0f64; n],
+            );
             for start in (0..n).step_by(chunk) {
                 let r = start..(start + chunk).min(n);
                 k.f32(&x[r.clone()], &t[r.clone()], &mut o[r.clone()]);
@@ -342,8 +399,11 @@ mod tests {
             assert_eq!(bits(&o), bits(&whole), "f32 chunk={chunk}");
             assert_eq!(oh, whole_h, "f16 chunk={chunk}");
             assert_eq!(ob, whole_b, "bf16 chunk={chunk}");
-            assert_eq!(od.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
-                       whole_d.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), "f64 chunk={chunk}");
+            assert_eq!(
+                od.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
+                whole_d.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
+                "f64 chunk={chunk}"
+            );
             let mut step = vec![0f32; n];
             for start in (0..n).step_by(chunk) {
                 let r = start..(start + chunk).min(n);

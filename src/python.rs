@@ -62,8 +62,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(registrations, m)?)?;
     m.add_function(wrap_pyfunction!(surrogates, m)?)?;
     m.add_function(wrap_pyfunction!(check_params, m)?)?;
-    m.add("BUILD_JAXLIB_VERSION", env!("SPIKEGRAD_BUILD_JAXLIB_VERSION"))?;
-    m.add("BUILD_FFI_API_VERSION", env!("SPIKEGRAD_BUILD_FFI_API_VERSION"))?;
+    m.add(
+        "BUILD_JAXLIB_VERSION",
+        env!("SPIKEGRAD_BUILD_JAXLIB_VERSION"),
+    )?;
+    m.add(
+        "BUILD_FFI_API_VERSION",
+        env!("SPIKEGRAD_BUILD_FFI_API_VERSION"),
+    )?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

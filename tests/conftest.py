@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from helpers.x64 import enable_x64
 from hypothesis import HealthCheck, settings
-
-from x64 import enable_x64
 
 _COMMON = dict(
     deadline=None,

@@ -21,17 +21,16 @@ import re
 import sys
 
 if __name__ == "__main__":  # only in the case's own process, before jax starts
-    os.environ["XLA_FLAGS"] = (
-        os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
-    )
+    os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from jax.sharding import NamedSharding, PartitionSpec as P  # noqa: E402
+from helpers.reference import multi_gaussian as multi_gaussian_np  # noqa: E402
+from jax.sharding import NamedSharding  # noqa: E402
+from jax.sharding import PartitionSpec as P
 
 import spikegrad.surrogate as surrogate  # noqa: E402
-from reference import multi_gaussian as multi_gaussian_np  # noqa: E402
 
 # Fixed parameters, not the defaults, so that a kernel ignoring them fails.
 PARAMS = dict(h=0.2, s=4.0, sigma=0.6, scale=0.7)

@@ -15,8 +15,7 @@ import os
 import shutil
 
 import pytest
-
-from isolated import run_python
+from helpers.isolated import run_python
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 ITERATIONS = 500
@@ -35,7 +34,9 @@ def _run(config):
     if prefix and shutil.which(prefix[0]) is None:
         pytest.fail(f"{prefix[0]} is needed for this configuration (util-linux)")
     env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [TESTS_DIR, os.environ.get("PYTHONPATH")]))}
-    result = run_python(f"import concurrent_calls; concurrent_calls.main({ITERATIONS})", timeout=300, env=env, prefix=prefix)
+    result = run_python(
+        f"import concurrent_calls; concurrent_calls.main({ITERATIONS})", timeout=300, env=env, prefix=prefix
+    )
     assert result.returncode == 0, f"worker died (rc={result.returncode}): {result.stderr[-3000:]}"
     return json.loads(result.stdout.strip().splitlines()[-1])
 

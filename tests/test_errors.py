@@ -13,9 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers.isolated import run_python
 
 import spikegrad
-from isolated import run_python
 
 MGG = spikegrad.MultiGaussianGrad
 
@@ -38,7 +38,9 @@ def test_non_finite_parameter_is_value_error(name, value):
 
 
 @pytest.mark.parametrize("name", ["h", "sigma"])
-@pytest.mark.parametrize("value", ["0.5", 1j, None, object(), [0.5, "a"]], ids=["str", "complex", "None", "object", "mixed_list"])
+@pytest.mark.parametrize(
+    "value", ["0.5", 1j, None, object(), [0.5, "a"]], ids=["str", "complex", "None", "object", "mixed_list"]
+)
 def test_non_numeric_parameter_is_type_error(name, value):
     with pytest.raises(TypeError, match=rf"parameter {name} must be a real number or array"):
         MGG(**{name: value})
@@ -81,7 +83,9 @@ def test_complex_input_is_type_error(x):
         MGG()(x)
 
 
-@pytest.mark.parametrize("x", ["abc", b"ab", object(), {"a": 1}, np.array(["a"])], ids=["str", "bytes", "object", "dict", "str_array"])
+@pytest.mark.parametrize(
+    "x", ["abc", b"ab", object(), {"a": 1}, np.array(["a"])], ids=["str", "bytes", "object", "dict", "str_array"]
+)
 def test_non_numeric_input_is_type_error(x):
     with pytest.raises(TypeError, match="spikegrad surrogates take a real"):
         MGG()(x)
@@ -206,9 +210,7 @@ FFI_CASES = {
 }
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, id=c) for c in FFI_CASES]
-)
+@pytest.mark.parametrize("case", [pytest.param(c, id=c) for c in FFI_CASES])
 def test_ffi_handler_error_is_python_exception(case):
     code, fragments = FFI_CASES[case]
     result = run_python(_PRELUDE.replace("CASE", code), timeout=120)
@@ -226,7 +228,8 @@ import jax, jax.numpy as jnp, numpy as np, spikegrad
 P = (0.15, 6.0, 0.5, 0.5)
 for _ in range(50):
     try:
-        spikegrad.surrogate_grad_apply(jnp.ones(8, jnp.int32), jnp.ones(8, jnp.int32), 'multi_gaussian', P).block_until_ready()
+        ones = jnp.ones(8, jnp.int32)
+        spikegrad.surrogate_grad_apply(ones, ones, 'multi_gaussian', P).block_until_ready()
     except Exception:
         pass
 print(float(jax.grad(spikegrad.MultiGaussianGrad())(0.0)))

@@ -21,9 +21,9 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 import pytest
+from helpers.family import PARAMS, full_params, grid, peak, reference
 
 import spikegrad.surrogate as sg
-from family_reference import PARAMS, full_params, grid, peak, reference
 
 NAMES = sorted(PARAMS)
 CASES = [pytest.param(n, p, id=f"{n}-{i}") for n in NAMES for i, p in enumerate(PARAMS[n])]
@@ -208,8 +208,9 @@ def test_functional_form(name):
     x = jnp.linspace(-3.0, 3.0, 61)
     cls = getattr(sg, name)(**params)
     np.testing.assert_array_equal(ours(x, **params), cls(x))
-    np.testing.assert_array_equal(jax.grad(lambda v: jnp.sum(ours(v, **params)))(x),
-                                  jax.grad(lambda v: jnp.sum(cls(v)))(x))
+    np.testing.assert_array_equal(
+        jax.grad(lambda v: jnp.sum(ours(v, **params)))(x), jax.grad(lambda v: jnp.sum(cls(v)))(x)
+    )
 
 
 def _traced_param(name):
@@ -303,7 +304,7 @@ def _tanh_surrogate(base):
 def test_user_subclass_under_every_transformation():
     ours, theirs = _tanh_surrogate(sg.Surrogate), _tanh_surrogate(bt.Surrogate)
     x = jnp.linspace(-3.0, 3.0, 25)
-    scalar = lambda s: (lambda v: jnp.sum(jnp.sin(v) * s(v)))
+    scalar = lambda s: lambda v: jnp.sum(jnp.sin(v) * s(v))
     transforms = {
         "forward": lambda s: s(x),
         "grad": lambda s: jax.grad(scalar(s))(x),

@@ -70,8 +70,13 @@ def test_same_or_newer_jaxlib_is_accepted(fake):
 
 @pytest.mark.parametrize(
     "text, parsed",
-    [("0.8.0", (0, 8, 0)), ("0.10.2", (0, 10, 2)), ("0.8.1rc2", (0, 8, 1)),
-     ("0.9.0.dev20250101", (0, 9, 0)), ("unknown", ())],
+    [
+        ("0.8.0", (0, 8, 0)),
+        ("0.10.2", (0, 10, 2)),
+        ("0.8.1rc2", (0, 8, 1)),
+        ("0.9.0.dev20250101", (0, 9, 0)),
+        ("unknown", ()),
+    ],
 )
 def test_version_parsing(text, parsed):
     assert _ffi._version_tuple(text) == parsed

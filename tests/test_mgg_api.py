@@ -7,10 +7,10 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 import pytest
+from helpers.reference import heaviside, multi_gaussian
 
 import spikegrad
 import spikegrad.surrogate as surrogate
-from reference import heaviside, multi_gaussian
 
 DEFAULTS = dict(h=0.15, s=6.0, sigma=0.5, scale=0.5)
 OTHER_PARAMS = [
@@ -42,14 +42,10 @@ def test_repr_default_exact():
 
 @pytest.mark.parametrize("params", OTHER_PARAMS)
 def test_repr_equals_braintools(params):
-    assert repr(spikegrad.MultiGaussianGrad(**params)) == repr(
-        braintools.surrogate.MultiGaussianGrad(**params)
-    )
+    assert repr(spikegrad.MultiGaussianGrad(**params)) == repr(braintools.surrogate.MultiGaussianGrad(**params))
 
 
-@pytest.mark.parametrize(
-    "dtype", [jnp.float16, jnp.bfloat16, jnp.float32], ids=lambda d: jnp.dtype(d).name
-)
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16, jnp.float32], ids=lambda d: jnp.dtype(d).name)
 def test_forward_is_heaviside_with_special_values(dtype):
     with np.errstate(over="ignore"):  # 1e30 overflows float16 to inf: fine
         x = np.array(SPECIALS, dtype=np.float64).astype(dtype)
@@ -154,9 +150,7 @@ def test_surrogate_module_uses_braintools_names():
     # every public name we export that braintools also has is the same kind of object
     for name in ours & theirs:
         assert callable(getattr(surrogate, name)), name
-        assert isinstance(getattr(surrogate, name), type) == isinstance(
-            getattr(braintools.surrogate, name), type
-        ), name
+        assert isinstance(getattr(surrogate, name), type) == isinstance(getattr(braintools.surrogate, name), type), name
     # names beyond braintools' are only our base-class helpers
     assert ours - theirs <= {"NativeSurrogate"}
     assert spikegrad.MultiGaussianGrad is surrogate.MultiGaussianGrad
@@ -205,6 +199,4 @@ def test_pickle_and_deepcopy_round_trip():
     for g in (pickle.loads(pickle.dumps(f)), copy.deepcopy(f)):
         assert g == f and hash(g) == hash(f) and repr(g) == repr(f)
         x = jnp.linspace(-2, 2, 9)
-        np.testing.assert_array_equal(
-            np.asarray(jax.vmap(jax.grad(g))(x)), np.asarray(jax.vmap(jax.grad(f))(x))
-        )
+        np.testing.assert_array_equal(np.asarray(jax.vmap(jax.grad(g))(x)), np.asarray(jax.vmap(jax.grad(f))(x)))

@@ -6,16 +6,36 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import poisoned
+from helpers.reference import assert_matches, heaviside, multi_gaussian, peak
 
-import poisoned
 import spikegrad
-from reference import assert_matches, heaviside, multi_gaussian, peak
 
 MGG = spikegrad.MultiGaussianGrad()
 G_PEAK = peak(multi_gaussian, h=0.15, s=6.0, sigma=0.5, scale=0.5)
 DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
 CHUNK = 1 << 15  # the shim's minimum elements per thread chunk
-SIZES = [1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 511, 513, 2 * CHUNK - 1, 2 * CHUNK, 2 * CHUNK + 1, 2 * CHUNK + 63, 3 * CHUNK + 5]
+SIZES = [
+    1,
+    7,
+    8,
+    9,
+    15,
+    16,
+    17,
+    31,
+    33,
+    63,
+    64,
+    65,
+    511,
+    513,
+    2 * CHUNK - 1,
+    2 * CHUNK,
+    2 * CHUNK + 1,
+    2 * CHUNK + 63,
+    3 * CHUNK + 5,
+]
 
 
 def dtype_id(d):

@@ -7,9 +7,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers.reference import multi_gaussian, peak
 
 import spikegrad
-from reference import multi_gaussian, peak
 
 NAMES = ("h", "s", "sigma", "scale")
 BASE = dict(h=0.3, s=2.5, sigma=0.8, scale=1.2)
@@ -73,7 +73,9 @@ def test_vmap_over_sigma():
     np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), **TOL)
     for i, sg in enumerate(np.asarray(sigmas)):
         want = multi_gaussian(np.asarray(X), **{**BASE, "sigma": float(sg)})
-        np.testing.assert_allclose(np.asarray(ours[i]), want, rtol=2e-6, atol=2e-6 * peak(multi_gaussian, **{**BASE, "sigma": float(sg)}))
+        np.testing.assert_allclose(
+            np.asarray(ours[i]), want, rtol=2e-6, atol=2e-6 * peak(multi_gaussian, **{**BASE, "sigma": float(sg)})
+        )
 
 
 def test_array_parameter_per_element():
@@ -85,7 +87,9 @@ def test_array_parameter_per_element():
 
     ours, theirs = run(spikegrad.MultiGaussianGrad), run(braintools.surrogate.MultiGaussianGrad)
     np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), **TOL)
-    want = np.array([multi_gaussian(x, **{**BASE, "sigma": float(s)}) for x, s in zip(np.asarray(X), np.asarray(sigma))])
+    want = np.array(
+        [multi_gaussian(x, **{**BASE, "sigma": float(s)}) for x, s in zip(np.asarray(X), np.asarray(sigma))]
+    )
     np.testing.assert_allclose(np.asarray(ours), want, rtol=2e-6, atol=2e-6)
 
 

@@ -7,9 +7,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers.reference import heaviside, multi_gaussian, peak
 
 import spikegrad
-from reference import heaviside, multi_gaussian, peak
 
 OURS = spikegrad.MultiGaussianGrad()
 THEIRS = braintools.surrogate.MultiGaussianGrad()
@@ -196,9 +196,7 @@ def test_vmap_of_jacrev():
 
 def test_jit_forward_and_grad():
     x = data(16, seed=19)
-    y, g = assert_same_as_braintools(
-        lambda f, x: jax.jit(lambda v: (f(v), jax.grad(lambda u: f(u).sum())(v)))(x), x
-    )
+    y, g = assert_same_as_braintools(lambda f, x: jax.jit(lambda v: (f(v), jax.grad(lambda u: f(u).sum())(v)))(x), x)
     np.testing.assert_array_equal(np.asarray(y), heaviside(np.asarray(x)))
     np.testing.assert_allclose(np.asarray(g), g64(x), **TOL)
 
@@ -217,9 +215,7 @@ def _lif_scan(f, w, inputs):
 
 def test_grad_through_scan_over_time():
     w, inputs = data(6, seed=20, scale=0.8) + 1.0, jnp.abs(data(25, 6, seed=21))
-    loss, gw = assert_same_as_braintools(
-        lambda f, w, i: jax.value_and_grad(lambda w: _lif_scan(f, w, i))(w), w, inputs
-    )
+    loss, gw = assert_same_as_braintools(lambda f, w, i: jax.value_and_grad(lambda w: _lif_scan(f, w, i))(w), w, inputs)
     assert np.asarray(gw).any()
 
 
@@ -252,9 +248,7 @@ def test_grad_of_composition_wrt_affine_params():
 def test_grad_of_step_free_composition_passes_through():
     """A composition whose gradient does not go through the step is untouched."""
     x = data(5, seed=25)
-    got = assert_same_as_braintools(
-        lambda f, x: jax.grad(lambda v: jnp.sum(jax.lax.stop_gradient(f(v)) * v**2))(x), x
-    )
+    got = assert_same_as_braintools(lambda f, x: jax.grad(lambda v: jnp.sum(jax.lax.stop_gradient(f(v)) * v**2))(x), x)
     np.testing.assert_allclose(np.asarray(got), 2 * heaviside(np.asarray(x)) * np.asarray(x), rtol=1e-6)
 
 

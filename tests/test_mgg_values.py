@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 import pytest
+from helpers.reference import F32_TINY, assert_matches, heaviside, multi_gaussian, peak, ulp_distance
 
 import spikegrad
-from reference import F32_TINY, assert_matches, heaviside, multi_gaussian, peak, ulp_distance
 
 PARAM_SETS = [
     dict(h=0.15, s=6.0, sigma=0.5, scale=0.5),

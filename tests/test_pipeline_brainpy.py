@@ -2,9 +2,9 @@
 brainstate, once with spikegrad's surrogate and once with braintools' of the
 same name. Losses and every parameter gradient agree at every step."""
 
-import braintools
 import brainpy.state as bps
 import brainstate
+import braintools
 import brainunit as u
 import jax
 import jax.numpy as jnp
@@ -85,6 +85,8 @@ def test_training_matches_braintools(name):
             scale = max(float(np.abs(b).max()), 1e-6)
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * scale, err_msg=f"grad at step {step}")
     # the first layer only learns through the surrogate: its gradient must be non-zero
-    first_layer = [g for path, g in jax.tree_util.tree_leaves_with_path(ours[0][1]) if "fc1" in jax.tree_util.keystr(path)]
+    first_layer = [
+        g for path, g in jax.tree_util.tree_leaves_with_path(ours[0][1]) if "fc1" in jax.tree_util.keystr(path)
+    ]
     assert first_layer and any(np.abs(g).max() > 0 for g in first_layer)
     assert ours[-1][0] < ours[0][0]  # and training makes progress

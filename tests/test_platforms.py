@@ -17,10 +17,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers.reference import multi_gaussian as multi_gaussian_np
 from jax import export
 
 import spikegrad.surrogate as surrogate
-from reference import multi_gaussian as multi_gaussian_np
 
 OTHER_PLATFORMS = ["cuda", "rocm", "tpu"]
 TARGETS = ("spikegrad_heaviside", "spikegrad_surrogate_grad")
@@ -100,8 +100,7 @@ def _branch_of_platform(case) -> list[int]:
     assert index_case.name == "stablehlo.case", index_case.name
     branches = []
     for region in index_case.regions:
-        (constant,) = [op.operation for op in region.blocks[0].operations
-                       if op.operation.name == "stablehlo.constant"]
+        (constant,) = [op.operation for op in region.blocks[0].operations if op.operation.name == "stablehlo.constant"]
         branches.append(int(re.search(r"dense<(-?\d+)>", str(constant.attributes["value"])).group(1)))
     return branches
 
@@ -117,8 +116,9 @@ def test_multi_platform_lowering_calls_ffi_only_on_cpu(platforms):
         assert len(branch_of) == len(platforms)
         for platform, branch in zip(platforms, branch_of):
             region = case.regions[branch]
-            targets = [t for block in region.blocks for op in block.operations
-                       for t in _custom_call_targets_of(op.operation)]
+            targets = [
+                t for block in region.blocks for op in block.operations for t in _custom_call_targets_of(op.operation)
+            ]
             if platform == "cpu":
                 assert len(targets) == 1 and targets[0] in TARGETS
             else:

@@ -18,14 +18,14 @@ import jax
 import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
+from helpers import poisoned
+from helpers.reference import FORMULAS, assert_matches, heaviside, peak
+from helpers.x64 import enable_x64
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import poisoned
 import spikegrad.surrogate as surrogate
-from reference import FORMULAS, assert_matches, heaviside, peak
-from x64 import enable_x64
 
 CHUNK = 1 << 15  # the shim's minimum elements per thread chunk
 DTYPES = [np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16), np.dtype(np.float32), np.dtype(np.float64)]
@@ -57,7 +57,21 @@ shapes = st.one_of(
 def special_values(dtype):
     info = ml_dtypes.finfo(dtype)
     tiny, smallest = float(info.tiny), float(info.smallest_subnormal)
-    return [np.nan, np.inf, -np.inf, 0.0, -0.0, smallest, -smallest, tiny, -tiny, float(info.max), -float(info.max), 1e4, -1e4]
+    return [
+        np.nan,
+        np.inf,
+        -np.inf,
+        0.0,
+        -0.0,
+        smallest,
+        -smallest,
+        tiny,
+        -tiny,
+        float(info.max),
+        -float(info.max),
+        1e4,
+        -1e4,
+    ]
 
 
 def x_elements(dtype):

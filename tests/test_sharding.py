@@ -34,9 +34,7 @@ def test_spmd_case(partitioner, case):
         env=env,
         timeout=300,
     )
-    assert proc.returncode == 0, (
-        f"{partitioner}/{case} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
-    )
+    assert proc.returncode == 0, f"{partitioner}/{case} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
     assert f"ok {partitioner} {case}" in proc.stdout
 
 

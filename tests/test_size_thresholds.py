@@ -9,12 +9,12 @@ import subprocess
 import sys
 import textwrap
 
+import braintools.surrogate as bt
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import braintools.surrogate as bt
 import spikegrad.surrogate as sg
 from spikegrad import _lowering
 
@@ -38,13 +38,15 @@ def sizes_around(threshold):
 KNOBS = {"SPIKEGRAD_SPIKE_FFI_MIN_SIZE": 1 << 16, "SPIKEGRAD_GRAD_FFI_MIN_SIZE": 128}
 
 
-@pytest.mark.parametrize("n", [1] + sizes_around(KNOBS["SPIKEGRAD_GRAD_FFI_MIN_SIZE"]) + sizes_around(KNOBS["SPIKEGRAD_SPIKE_FFI_MIN_SIZE"]))
+@pytest.mark.parametrize(
+    "n", [1] + sizes_around(KNOBS["SPIKEGRAD_GRAD_FFI_MIN_SIZE"]) + sizes_around(KNOBS["SPIKEGRAD_SPIKE_FFI_MIN_SIZE"])
+)
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16])
 def test_both_sides_of_the_thresholds(n, dtype):
     x = jnp.asarray(np.linspace(-3.0, 3.0, n) + 1e-3, dtype=dtype)
     spike = sg.MultiGaussianGrad(**PARAMS)
     specials = jnp.asarray([-0.0, 0.0, np.nan, -np.inf, np.inf, -1e-30][:n], dtype=dtype)
-    xs = jnp.concatenate([specials, x[len(specials):]])
+    xs = jnp.concatenate([specials, x[len(specials) :]])
     np.testing.assert_array_equal(np.asarray(spike(xs)), np.asarray(bt.MultiGaussianGrad(**PARAMS)(xs)))
 
     ct = jnp.ones_like(x)
@@ -105,6 +107,8 @@ def test_knobs_pick_the_ffi_kernel_only_for_large_arrays():
 @pytest.mark.parametrize("value", ["-1", "many"])
 def test_bad_knob_is_a_clear_error(value):
     env = dict(os.environ, SPIKEGRAD_GRAD_FFI_MIN_SIZE=value)
-    out = subprocess.run([sys.executable, "-c", "import spikegrad"], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", "import spikegrad"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode != 0
     assert "SPIKEGRAD_GRAD_FFI_MIN_SIZE" in out.stderr

@@ -9,8 +9,10 @@ forward- and reverse-mode autodiff, vmap, jit and the rest. A drop-in for
     spike = surrogate.MultiGaussianGrad()
 """
 
-from . import _ffi  # noqa: F401  (registers the FFI targets)
-from . import surrogate
+from . import (
+    _ffi,  # noqa: F401  (registers the FFI targets)
+    surrogate,
+)
 from ._primitives import spike, surrogate_grad_apply
 from .surrogate import MultiGaussianGrad, Surrogate, multi_gaussian_grad
 

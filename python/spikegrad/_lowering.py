@@ -57,9 +57,7 @@ def _spike_cpu(ctx, x, *, surrogate, params):
 def _grad_cpu(ctx, x, t, *, surrogate, params):
     if ctx.avals_in[0].size < GRAD_FFI_MIN_SIZE:
         return _grad_xla_lowering(ctx, x, t, surrogate=surrogate, params=params)
-    return _grad_ffi(
-        ctx, x, t, surrogate=surrogate, params=np.asarray(params, dtype=np.float64)
-    )
+    return _grad_ffi(ctx, x, t, surrogate=surrogate, params=np.asarray(params, dtype=np.float64))
 
 
 def _compute_dtype(dtype):

@@ -56,9 +56,7 @@ def _elementwise_sharding_rule(num_operands: int, shape: Sequence[int]) -> ir.At
 
 def _partitioning_attributes(num_operands: int, rank: int, view_shape: Sequence[int]):
     return {
-        "mhlo.frontend_attributes": ir.DictAttr.get(
-            {"num_batch_dims": ir.StringAttr.get(str(rank))}
-        ),
+        "mhlo.frontend_attributes": ir.DictAttr.get({"num_batch_dims": ir.StringAttr.get(str(rank))}),
         "sdy.sharding_rule": _elementwise_sharding_rule(num_operands, view_shape),
     }
 

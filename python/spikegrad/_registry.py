@@ -7,7 +7,7 @@ the path for traced parameters, and ``Surrogate.surrogate_grad``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 
@@ -24,6 +24,4 @@ def formula(name: str) -> Formula:
     try:
         return _FORMULAS[name]
     except KeyError:
-        raise ValueError(
-            f"spikegrad: unknown surrogate {name!r}; known: {sorted(_FORMULAS)}"
-        ) from None
+        raise ValueError(f"spikegrad: unknown surrogate {name!r}; known: {sorted(_FORMULAS)}") from None

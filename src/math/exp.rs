@@ -71,7 +71,7 @@ fn reduce_f32(z: f32) -> (f32, f32) {
     let z = if z > F32_MAX_Z { F32_MAX_Z } else { z };
     let shifted = z + F32_MAGIC;
     let f = (shifted - F32_MAGIC) - z; // exact: m and z are within 1/2 of each other
-    // shifted's bits are MAGIC's plus m, so this is (127 - m) << 23.
+                                       // shifted's bits are MAGIC's plus m, so this is (127 - m) << 23.
     let scale = f32::from_bits(
         (F32_MAGIC.to_bits() + 127)
             .wrapping_sub(shifted.to_bits())
@@ -249,7 +249,10 @@ mod tests {
             let got = exp_neg_f32(a) as f64;
             let want = (a as f64).exp();
             let err = (got - want).abs();
-            assert!(err <= 3.5e-7 * want + 1e-7 * want * a.abs() as f64 + 1e-45, "a={a}");
+            assert!(
+                err <= 3.5e-7 * want + 1e-7 * want * a.abs() as f64 + 1e-45,
+                "a={a}"
+            );
             assert!(err <= 2.5e-7, "a={a} err={err}");
             a += 0.001;
         }
@@ -278,10 +281,19 @@ mod tests {
                 let want = a * (-z).exp2();
                 let got = e32.eval(z as f32) as f64;
                 let want32 = a * (-(z as f32 as f64)).exp2();
-                assert!((got - want32).abs() <= 4e-7 * want32.abs() + 3e-45, "a={a} z={z}");
+                assert!(
+                    (got - want32).abs() <= 4e-7 * want32.abs() + 3e-45,
+                    "a={a} z={z}"
+                );
                 let got = short.eval(z as f32) as f64;
-                assert!((got - want32).abs() <= SHORT_EXP2_F32_ERROR * want32.abs() + 3e-45, "a={a} z={z}");
-                assert!((e64.eval(z) - want).abs() <= 2e-15 * want.abs(), "a={a} z={z}");
+                assert!(
+                    (got - want32).abs() <= SHORT_EXP2_F32_ERROR * want32.abs() + 3e-45,
+                    "a={a} z={z}"
+                );
+                assert!(
+                    (e64.eval(z) - want).abs() <= 2e-15 * want.abs(),
+                    "a={a} z={z}"
+                );
             }
             assert_eq!(e32.eval(f32::INFINITY), 0.0);
             assert!(e32.eval(f32::NAN).is_nan() && e64.eval(f64::NAN).is_nan());

@@ -11,7 +11,8 @@ mod real;
 mod special;
 
 pub use exp::{
-    exp2_neg_f32, exp2_neg_f64, exp_neg_f32, exp_neg_f64, ScaledExp2F32, ScaledExp2F64, SHORT_EXP2_F32_ERROR,
+    exp2_neg_f32, exp2_neg_f64, exp_neg_f32, exp_neg_f64, ScaledExp2F32, ScaledExp2F64,
+    SHORT_EXP2_F32_ERROR,
 };
 pub use real::Real;
 pub use special::{exp, ln, logistic_slope, parity_sign, poly, round, sinpi};

@@ -106,7 +106,8 @@ mod tests {
             if a.abs() < 87.0 {
                 assert!(
                     // exp_neg_f32(b): ~3.5e-7 + 6e-8 |b| relative; squared, doubled.
-                    rel(exp(a as f32) as f64 / (a as f32 as f64 - a).exp()) < 8e-7 + 1.2e-7 * a.abs(),
+                    rel(exp(a as f32) as f64 / (a as f32 as f64 - a).exp())
+                        < 8e-7 + 1.2e-7 * a.abs(),
                     "a={a}"
                 );
             }

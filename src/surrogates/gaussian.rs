@@ -21,7 +21,11 @@ impl Surrogate for Gaussian {
         let sigma = positive("sigma", *sigma)?;
         let a = alpha / ((2.0 * std::f64::consts::PI).sqrt() * sigma);
         let k = -0.5 / (sigma * sigma);
-        Ok(Self { a, k, f32: [a as f32, k as f32] })
+        Ok(Self {
+            a,
+            k,
+            f32: [a as f32, k as f32],
+        })
     }
 
     #[inline(always)]
@@ -50,7 +54,11 @@ mod tests {
                     / ((2.0 * std::f64::consts::PI).sqrt() * sigma);
                 assert!((k.grad_f64(x) - want).abs() <= 1e-12 * want.abs() + 1e-300);
                 let peak = alpha / ((2.0 * std::f64::consts::PI).sqrt() * sigma);
-                assert!((k.grad_f32(x as f32) as f64 - want).abs() <= 2e-6 * peak + 1e-6 * (x - x as f32 as f64).abs() * peak / (sigma * sigma));
+                assert!(
+                    (k.grad_f32(x as f32) as f64 - want).abs()
+                        <= 2e-6 * peak
+                            + 1e-6 * (x - x as f32 as f64).abs() * peak / (sigma * sigma)
+                );
             }
         }
         assert!(Gaussian::new(&[0.0, 1.0]).is_err());

@@ -71,24 +71,80 @@ type Constructor = fn(&[f64]) -> Result<Box<dyn GradKernel>, String>;
 
 /// Every native surrogate: `(name, parameter names, constructor)`.
 pub static REGISTRY: &[(&str, &[&str], Constructor)] = &[
-    (MultiGaussian::NAME, MultiGaussian::PARAMS, multi_gaussian::kernel),
+    (
+        MultiGaussian::NAME,
+        MultiGaussian::PARAMS,
+        multi_gaussian::kernel,
+    ),
     (Gaussian::NAME, Gaussian::PARAMS, fused_kernel::<Gaussian>),
-    (Sigmoid::NAME, Sigmoid::PARAMS, fused_kernel::<Native<Sigmoid>>),
-    (PiecewiseQuadratic::NAME, PiecewiseQuadratic::PARAMS, fused_kernel::<Native<PiecewiseQuadratic>>),
-    (PiecewiseExp::NAME, PiecewiseExp::PARAMS, fused_kernel::<Native<PiecewiseExp>>),
-    (SoftSign::NAME, SoftSign::PARAMS, fused_kernel::<Native<SoftSign>>),
+    (
+        Sigmoid::NAME,
+        Sigmoid::PARAMS,
+        fused_kernel::<Native<Sigmoid>>,
+    ),
+    (
+        PiecewiseQuadratic::NAME,
+        PiecewiseQuadratic::PARAMS,
+        fused_kernel::<Native<PiecewiseQuadratic>>,
+    ),
+    (
+        PiecewiseExp::NAME,
+        PiecewiseExp::PARAMS,
+        fused_kernel::<Native<PiecewiseExp>>,
+    ),
+    (
+        SoftSign::NAME,
+        SoftSign::PARAMS,
+        fused_kernel::<Native<SoftSign>>,
+    ),
     (Arctan::NAME, Arctan::PARAMS, fused_kernel::<Native<Arctan>>),
-    (NonzeroSignLog::NAME, NonzeroSignLog::PARAMS, fused_kernel::<Native<NonzeroSignLog>>),
+    (
+        NonzeroSignLog::NAME,
+        NonzeroSignLog::PARAMS,
+        fused_kernel::<Native<NonzeroSignLog>>,
+    ),
     (Erf::NAME, Erf::PARAMS, fused_kernel::<Native<Erf>>),
-    (PiecewiseLeakyRelu::NAME, PiecewiseLeakyRelu::PARAMS, fused_kernel::<Native<PiecewiseLeakyRelu>>),
-    (SquarewaveFourierSeries::NAME, SquarewaveFourierSeries::PARAMS, fused_kernel::<Native<SquarewaveFourierSeries>>),
+    (
+        PiecewiseLeakyRelu::NAME,
+        PiecewiseLeakyRelu::PARAMS,
+        fused_kernel::<Native<PiecewiseLeakyRelu>>,
+    ),
+    (
+        SquarewaveFourierSeries::NAME,
+        SquarewaveFourierSeries::PARAMS,
+        fused_kernel::<Native<SquarewaveFourierSeries>>,
+    ),
     (S2nn::NAME, S2nn::PARAMS, fused_kernel::<Native<S2nn>>),
-    (QPseudoSpike::NAME, QPseudoSpike::PARAMS, fused_kernel::<Native<QPseudoSpike>>),
-    (LeakyRelu::NAME, LeakyRelu::PARAMS, fused_kernel::<Native<LeakyRelu>>),
-    (LogTailedRelu::NAME, LogTailedRelu::PARAMS, fused_kernel::<Native<LogTailedRelu>>),
-    (ReluGrad::NAME, ReluGrad::PARAMS, fused_kernel::<Native<ReluGrad>>),
-    (InvSquareGrad::NAME, InvSquareGrad::PARAMS, fused_kernel::<Native<InvSquareGrad>>),
-    (SlayerGrad::NAME, SlayerGrad::PARAMS, fused_kernel::<Native<SlayerGrad>>),
+    (
+        QPseudoSpike::NAME,
+        QPseudoSpike::PARAMS,
+        fused_kernel::<Native<QPseudoSpike>>,
+    ),
+    (
+        LeakyRelu::NAME,
+        LeakyRelu::PARAMS,
+        fused_kernel::<Native<LeakyRelu>>,
+    ),
+    (
+        LogTailedRelu::NAME,
+        LogTailedRelu::PARAMS,
+        fused_kernel::<Native<LogTailedRelu>>,
+    ),
+    (
+        ReluGrad::NAME,
+        ReluGrad::PARAMS,
+        fused_kernel::<Native<ReluGrad>>,
+    ),
+    (
+        InvSquareGrad::NAME,
+        InvSquareGrad::PARAMS,
+        fused_kernel::<Native<InvSquareGrad>>,
+    ),
+    (
+        SlayerGrad::NAME,
+        SlayerGrad::PARAMS,
+        fused_kernel::<Native<SlayerGrad>>,
+    ),
 ];
 
 /// Build the fused `t * g'(x)` kernel for a named surrogate.

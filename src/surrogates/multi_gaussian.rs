@@ -152,9 +152,13 @@ mod tests {
     /// The braintools formula, term by term, in f64 with libm exp.
     fn reference(x: f64, h: f64, s: f64, sigma: f64, scale: f64) -> f64 {
         let pdf = |x: f64, mu: f64, sd: f64| {
-            (-(x - mu) * (x - mu) / (2.0 * sd * sd)).exp() / ((2.0 * std::f64::consts::PI).sqrt() * sd)
+            (-(x - mu) * (x - mu) / (2.0 * sd * sd)).exp()
+                / ((2.0 * std::f64::consts::PI).sqrt() * sd)
         };
-        scale * ((1.0 + h) * pdf(x, 0.0, sigma) - h * pdf(x, sigma, s * sigma) - h * pdf(x, -sigma, s * sigma))
+        scale
+            * ((1.0 + h) * pdf(x, 0.0, sigma)
+                - h * pdf(x, sigma, s * sigma)
+                - h * pdf(x, -sigma, s * sigma))
     }
 
     const PARAMS: [[f64; 4]; 4] = [
@@ -165,7 +169,9 @@ mod tests {
     ];
 
     fn grid() -> impl Iterator<Item = f64> {
-        (-4000..=4000).map(|i| i as f64 * 0.0025).chain([-0.0, 1e-30, -1e-30, 37.0, -50.0, 1e6])
+        (-4000..=4000)
+            .map(|i| i as f64 * 0.0025)
+            .chain([-0.0, 1e-30, -1e-30, 37.0, -50.0, 1e6])
     }
 
     #[test]
@@ -177,7 +183,10 @@ mod tests {
                 let got = k.grad_f64(x);
                 let a0 = p[3] * (1.0 + p[0]) / ((2.0 * std::f64::consts::PI).sqrt() * p[2]);
                 let tol = 1e-12 * want.abs() + 1e-15 * a0;
-                assert!((got - want).abs() <= tol, "p={p:?} x={x} got={got} want={want}");
+                assert!(
+                    (got - want).abs() <= tol,
+                    "p={p:?} x={x} got={got} want={want}"
+                );
             }
         }
     }
@@ -193,7 +202,10 @@ mod tests {
                 let xf = x as f32;
                 let want = reference(xf as f64, p[0], p[1], p[2], p[3]);
                 let got = k.grad_f32(xf) as f64;
-                assert!((got - want).abs() <= 2e-6 * peak, "p={p:?} x={x} got={got} want={want}");
+                assert!(
+                    (got - want).abs() <= 2e-6 * peak,
+                    "p={p:?} x={x} got={got} want={want}"
+                );
             }
         }
     }
@@ -208,22 +220,37 @@ mod tests {
                     for scale in [0.5, 100.0] {
                         let p = [h, s, sigma, scale];
                         let k = MultiGaussian::new(&p).unwrap();
-                        let xs: Vec<f64> = (-3000..=3000).map(|i| i as f64 * sigma * 0.004).collect();
-                        let peak = xs.iter().map(|&x| reference(x, h, s, sigma, scale).abs()).fold(0.0, f64::max);
+                        let xs: Vec<f64> =
+                            (-3000..=3000).map(|i| i as f64 * sigma * 0.004).collect();
+                        let peak = xs
+                            .iter()
+                            .map(|&x| reference(x, h, s, sigma, scale).abs())
+                            .fold(0.0, f64::max);
                         // The kernel the registry builds (short side polynomials where they suffice).
                         let xf: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
                         let mut fused = vec![0f32; xs.len()];
-                        kernel(&p).unwrap().f32(&xf, &vec![1.0; xs.len()], &mut fused);
+                        kernel(&p)
+                            .unwrap()
+                            .f32(&xf, &vec![1.0; xs.len()], &mut fused);
                         for (i, &x) in xs.iter().enumerate() {
                             let xf = x as f32;
                             let want = reference(xf as f64, h, s, sigma, scale);
                             let got = k.grad_f32(xf) as f64;
-                            assert!((got - want).abs() <= 2e-6 * peak, "p={p:?} x={x} got={got} want={want}");
+                            assert!(
+                                (got - want).abs() <= 2e-6 * peak,
+                                "p={p:?} x={x} got={got} want={want}"
+                            );
                             let got = fused[i] as f64;
-                            assert!((got - want).abs() <= 2e-6 * peak, "kernel p={p:?} x={x} got={got} want={want}");
+                            assert!(
+                                (got - want).abs() <= 2e-6 * peak,
+                                "kernel p={p:?} x={x} got={got} want={want}"
+                            );
                             let want = reference(x, h, s, sigma, scale);
                             let got = k.grad_f64(x);
-                            assert!((got - want).abs() <= 1e-12 * want.abs() + 1e-15 * peak, "p={p:?} x={x}");
+                            assert!(
+                                (got - want).abs() <= 1e-12 * want.abs() + 1e-15 * peak,
+                                "p={p:?} x={x}"
+                            );
                         }
                     }
                 }

@@ -21,8 +21,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _lowering  # noqa: F401  (lowerings must be registered)
-from .. import _native
+from .. import (
+    _lowering,  # noqa: F401  (lowerings must be registered)
+    _native,
+)
 from .._primitives import spike, xla_spike
 from .._registry import register_formula
 

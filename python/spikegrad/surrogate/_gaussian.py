@@ -58,13 +58,9 @@ class MultiGaussianGrad(NativeSurrogate):
 
     @staticmethod
     def formula(x, h, s, sigma, scale):
-        g1 = jnp.exp(-x**2 / (2 * jnp.power(sigma, 2))) / (jnp.sqrt(2 * jnp.pi) * sigma)
-        g2 = jnp.exp(-((x - sigma) ** 2) / (2 * jnp.power(s * sigma, 2))) / (
-            jnp.sqrt(2 * jnp.pi) * s * sigma
-        )
-        g3 = jnp.exp(-((x + sigma) ** 2) / (2 * jnp.power(s * sigma, 2))) / (
-            jnp.sqrt(2 * jnp.pi) * s * sigma
-        )
+        g1 = jnp.exp(-(x**2) / (2 * jnp.power(sigma, 2))) / (jnp.sqrt(2 * jnp.pi) * sigma)
+        g2 = jnp.exp(-((x - sigma) ** 2) / (2 * jnp.power(s * sigma, 2))) / (jnp.sqrt(2 * jnp.pi) * s * sigma)
+        g3 = jnp.exp(-((x + sigma) ** 2) / (2 * jnp.power(s * sigma, 2))) / (jnp.sqrt(2 * jnp.pi) * s * sigma)
         return scale * (g1 * (1.0 + h) - g2 * h - g3 * h)
 
 

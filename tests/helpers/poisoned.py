@@ -14,7 +14,6 @@ inspecting a fresh buffer.
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 #: Quiet NaNs with a payload no arithmetic on ordinary NaNs produces.
@@ -54,7 +53,7 @@ def call(fn, *args):
     compiled = jitted.lower(poison, *args).compile()
     if address is not None:
         hlo = compiled.as_text()
-        entry = hlo[hlo.index("ENTRY"):]
+        entry = hlo[hlo.index("ENTRY") :]
         lines = entry.splitlines()
         root = next(line for line in lines if line.lstrip().startswith("ROOT"))
         if " bitcast(" in root:

@@ -50,9 +50,7 @@ def _pdf(x, mu, sd):
 #: name -> g'(x, **params) in float64.
 REFERENCES = {
     "Sigmoid": lambda x, alpha=4.0: alpha * _logistic_slope(alpha * x),
-    "PiecewiseQuadratic": lambda x, alpha=1.0: np.where(
-        np.abs(x) > 1.0 / alpha, 0.0, alpha - alpha**2 * np.abs(x)
-    ),
+    "PiecewiseQuadratic": lambda x, alpha=1.0: np.where(np.abs(x) > 1.0 / alpha, 0.0, alpha - alpha**2 * np.abs(x)),
     "PiecewiseExp": lambda x, alpha=1.0: alpha / 2.0 * np.exp(-alpha * np.abs(x)),
     "SoftSign": lambda x, alpha=1.0: alpha * 0.5 / (1.0 + np.abs(alpha * x)) ** 2,
     "Arctan": lambda x, alpha=1.0: alpha * 0.5 / (1.0 + (math.pi / 2.0 * alpha * x) ** 2),
@@ -68,8 +66,9 @@ REFERENCES = {
     "GaussianGrad": lambda x, sigma=0.5, alpha=0.5: alpha * _pdf(x, 0.0, sigma),
     "InvSquareGrad": lambda x, alpha=100.0: 1.0 / (alpha * np.abs(x) + 1.0) ** 2,
     "SlayerGrad": lambda x, alpha=1.0: np.exp(-alpha * np.abs(x)),
-    "MultiGaussianGrad": lambda x, h=0.15, s=6.0, sigma=0.5, scale=0.5: scale
-    * ((1.0 + h) * _pdf(x, 0.0, sigma) - h * _pdf(x, sigma, s * sigma) - h * _pdf(x, -sigma, s * sigma)),
+    "MultiGaussianGrad": lambda x, h=0.15, s=6.0, sigma=0.5, scale=0.5: (
+        scale * ((1.0 + h) * _pdf(x, 0.0, sigma) - h * _pdf(x, sigma, s * sigma) - h * _pdf(x, -sigma, s * sigma))
+    ),
 }
 
 
