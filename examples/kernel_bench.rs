@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use half::{bf16, f16};
 use spikegrad::kernels::heaviside_f32;
-use spikegrad::surrogates::kernel_for;
+use spikegrad::registry::grad_kernel;
 
 const REPEATS: usize = 30;
 
@@ -33,7 +33,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(1 << 20);
-    let k = kernel_for("multi_gaussian", &[0.15, 6.0, 0.5, 0.5]).expect("default parameters");
+    let k = grad_kernel("multi_gaussian", &[0.15, 6.0, 0.5, 0.5]).expect("default parameters");
     let x: Vec<f32> = (0..n)
         .map(|i| ((i * 7919) % 10007) as f32 / 10007.0 * 6.0 - 3.0)
         .collect();

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use spikegrad::surrogates::{kernel_for, REGISTRY};
+use spikegrad::registry::{grad_kernel, surrogates};
 
 fn main() {
     let n: usize = std::env::args()
@@ -19,8 +19,8 @@ fn main() {
         .collect();
     let t = vec![1.0f32; n];
     let mut out = vec![0f32; n];
-    for (name, _, _) in REGISTRY {
-        let defaults: &[f64] = match *name {
+    for (name, _) in surrogates() {
+        let defaults: &[f64] = match name {
             "multi_gaussian" => &[0.15, 6.0, 0.5, 0.5],
             "gaussian" => &[0.5, 0.5],
             "piecewise_leaky_relu" => &[0.01, 1.0],
@@ -32,7 +32,7 @@ fn main() {
             "inv_square_grad" => &[100.0],
             _ => &[1.0],
         };
-        let Ok(k) = kernel_for(name, defaults) else {
+        let Ok(k) = grad_kernel(name, defaults) else {
             println!("{name:28} (skipped: parameters)");
             continue;
         };

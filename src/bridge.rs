@@ -5,9 +5,10 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::kernels::{self, GradKernel};
-use crate::surrogates;
 use half::slice::HalfBitsSliceExt;
+
+use crate::kernels::{self, GradKernel};
+use crate::registry;
 
 #[cxx::bridge(namespace = "spikegrad")]
 mod ffi {
@@ -29,7 +30,7 @@ mod ffi {
     }
 }
 
-pub struct FusedGrad(Box<dyn GradKernel>);
+pub(crate) struct FusedGrad(Box<dyn GradKernel>);
 
 /// Run `f` with panics caught and turned into an error message.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
@@ -58,70 +59,75 @@ fn same_len(what: &str, lens: &[usize]) -> Result<(), String> {
 
 fn new_fused_grad(surrogate: &str, params: &[f64]) -> Result<Box<FusedGrad>, String> {
     guarded("new_fused_grad", || {
-        surrogates::kernel_for(surrogate, params).map(|k| Box::new(FusedGrad(k)))
+        registry::grad_kernel(surrogate, params).map(|k| Box::new(FusedGrad(k)))
     })
 }
 
-/// Check lengths, then run one fused-gradient kernel call under `guarded`.
-fn grad_entry<E>(
-    what: &str,
-    x: &[E],
-    t: &[E],
-    out: &mut [E],
-    run: impl FnOnce(&[E], &[E], &mut [E]),
-) -> Result<(), String> {
+/// Check that the operands have one length, then run one kernel call under `guarded`.
+fn checked(what: &str, lens: &[usize], run: impl FnOnce()) -> Result<(), String> {
     guarded(what, || {
-        same_len(what, &[x.len(), t.len(), out.len()])?;
-        run(x, t, out);
+        same_len(what, lens)?;
+        run();
         Ok(())
     })
 }
 
 fn grad_f32(k: &FusedGrad, x: &[f32], t: &[f32], out: &mut [f32]) -> Result<(), String> {
-    grad_entry("grad_f32", x, t, out, |x, t, o| k.0.f32(x, t, o))
+    checked("grad_f32", &[x.len(), t.len(), out.len()], || {
+        k.0.f32(x, t, out)
+    })
 }
 
 fn grad_f64(k: &FusedGrad, x: &[f64], t: &[f64], out: &mut [f64]) -> Result<(), String> {
-    grad_entry("grad_f64", x, t, out, |x, t, o| k.0.f64(x, t, o))
+    checked("grad_f64", &[x.len(), t.len(), out.len()], || {
+        k.0.f64(x, t, out)
+    })
 }
 
 // Halves cross the bridge as u16 bits and are reinterpreted (same size and alignment).
 fn grad_f16(k: &FusedGrad, x: &[u16], t: &[u16], out: &mut [u16]) -> Result<(), String> {
-    grad_entry("grad_f16", x, t, out, |x, t, o| {
+    checked("grad_f16", &[x.len(), t.len(), out.len()], || {
         k.0.f16(
             x.reinterpret_cast(),
             t.reinterpret_cast(),
-            o.reinterpret_cast_mut(),
+            out.reinterpret_cast_mut(),
         )
     })
 }
 
 fn grad_bf16(k: &FusedGrad, x: &[u16], t: &[u16], out: &mut [u16]) -> Result<(), String> {
-    grad_entry("grad_bf16", x, t, out, |x, t, o| {
+    checked("grad_bf16", &[x.len(), t.len(), out.len()], || {
         k.0.bf16(
             x.reinterpret_cast(),
             t.reinterpret_cast(),
-            o.reinterpret_cast_mut(),
+            out.reinterpret_cast_mut(),
         )
     })
 }
 
-macro_rules! step_entry {
-    ($name:ident, $bits:ty) => {
-        fn $name(x: &[$bits], out: &mut [$bits]) -> Result<(), String> {
-            guarded(stringify!($name), || {
-                same_len(stringify!($name), &[x.len(), out.len()])?;
-                kernels::$name(x, out);
-                Ok(())
-            })
-        }
-    };
+fn heaviside_f32(x: &[f32], out: &mut [f32]) -> Result<(), String> {
+    checked("heaviside_f32", &[x.len(), out.len()], || {
+        kernels::heaviside_f32(x, out)
+    })
 }
 
-step_entry!(heaviside_f32, f32);
-step_entry!(heaviside_f64, f64);
-step_entry!(heaviside_f16, u16);
-step_entry!(heaviside_bf16, u16);
+fn heaviside_f64(x: &[f64], out: &mut [f64]) -> Result<(), String> {
+    checked("heaviside_f64", &[x.len(), out.len()], || {
+        kernels::heaviside_f64(x, out)
+    })
+}
+
+fn heaviside_f16(x: &[u16], out: &mut [u16]) -> Result<(), String> {
+    checked("heaviside_f16", &[x.len(), out.len()], || {
+        kernels::heaviside_f16(x, out)
+    })
+}
+
+fn heaviside_bf16(x: &[u16], out: &mut [u16]) -> Result<(), String> {
+    checked("heaviside_bf16", &[x.len(), out.len()], || {
+        kernels::heaviside_bf16(x, out)
+    })
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,8 +11,21 @@ use multiversion::multiversion;
 use multiversion::target::match_target;
 
 use crate::convert;
-
 use crate::surrogates::Surrogate;
+
+/// Compiles each function given for every CPU target below, plus the baseline,
+/// and picks the best at run time. The one list of targets: `match_target!`
+/// in `fused_f16` asks only which of these clones has F16C.
+macro_rules! multiversioned {
+    ($($function:tt)*) => {
+        #[multiversion(targets(
+            "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+            "x86_64+avx2+fma+f16c",
+            "aarch64+neon"
+        ))]
+        $($function)*
+    };
+}
 
 /// Elements widened to f32 at a time for half-precision inputs (stays in L1).
 const HALF_BLOCK: usize = 512;
@@ -28,30 +41,24 @@ pub trait GradKernel: Send + Sync {
 
 struct Fused<S>(S);
 
-/// Validate parameters and box the fused kernel of surrogate `S`.
-pub fn fused_kernel<S: Surrogate>(params: &[f64]) -> Result<Box<dyn GradKernel>, String> {
-    Ok(Box::new(Fused(S::new(params)?)))
+/// The fused kernel of a surrogate built with its parameters.
+pub(crate) fn fused<S: Surrogate>(surrogate: S) -> Box<dyn GradKernel> {
+    Box::new(Fused(surrogate))
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
-    "x86_64+avx2+fma+f16c",
-    "aarch64+neon"
-))]
-fn fused_f32<S: Surrogate>(s: &S, x: &[f32], t: &[f32], out: &mut [f32]) {
-    for ((o, &x), &t) in out.iter_mut().zip(x).zip(t) {
-        *o = t * s.grad_f32(x);
+multiversioned! {
+    fn fused_f32<S: Surrogate>(s: &S, x: &[f32], t: &[f32], out: &mut [f32]) {
+        for ((o, &x), &t) in out.iter_mut().zip(x).zip(t) {
+            *o = t * s.grad_f32(x);
+        }
     }
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
-    "x86_64+avx2+fma+f16c",
-    "aarch64+neon"
-))]
-fn fused_f64<S: Surrogate>(s: &S, x: &[f64], t: &[f64], out: &mut [f64]) {
-    for ((o, &x), &t) in out.iter_mut().zip(x).zip(t) {
-        *o = t * s.grad_f64(x);
+multiversioned! {
+    fn fused_f64<S: Surrogate>(s: &S, x: &[f64], t: &[f64], out: &mut [f64]) {
+        for ((o, &x), &t) in out.iter_mut().zip(x).zip(t) {
+            *o = t * s.grad_f64(x);
+        }
     }
 }
 
@@ -85,29 +92,23 @@ fn fused_half<H: Copy, S: Surrogate>(
     }
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
-    "x86_64+avx2+fma+f16c",
-    "aarch64+neon"
-))]
-fn fused_f16<S: Surrogate>(s: &S, x: &[f16], t: &[f16], out: &mut [f16]) {
-    // A compile-time constant in each clone (false on aarch64 and the baseline).
-    let f16c = match_target! {
-        "x86_64+avx+f16c" => true,
-        _ => false,
-    };
-    let widen = |src: &[f16], dst: &mut [f32]| convert::widen_f16(f16c, src, dst);
-    let narrow = |src: &[f32], dst: &mut [f16]| convert::narrow_f16(f16c, src, dst);
-    fused_half(s, x, t, out, widen, narrow)
+multiversioned! {
+    fn fused_f16<S: Surrogate>(s: &S, x: &[f16], t: &[f16], out: &mut [f16]) {
+        // A compile-time constant in each clone (false on aarch64 and the baseline).
+        let f16c = match_target! {
+            "x86_64+avx+f16c" => true,
+            _ => false,
+        };
+        let widen = |src: &[f16], dst: &mut [f32]| convert::widen_f16(f16c, src, dst);
+        let narrow = |src: &[f32], dst: &mut [f16]| convert::narrow_f16(f16c, src, dst);
+        fused_half(s, x, t, out, widen, narrow)
+    }
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
-    "x86_64+avx2+fma+f16c",
-    "aarch64+neon"
-))]
-fn fused_bf16<S: Surrogate>(s: &S, x: &[bf16], t: &[bf16], out: &mut [bf16]) {
-    fused_half(s, x, t, out, convert::widen_bf16, convert::narrow_bf16)
+multiversioned! {
+    fn fused_bf16<S: Surrogate>(s: &S, x: &[bf16], t: &[bf16], out: &mut [bf16]) {
+        fused_half(s, x, t, out, convert::widen_bf16, convert::narrow_bf16)
+    }
 }
 
 impl<S: Surrogate> GradKernel for Fused<S> {
@@ -173,14 +174,11 @@ impl StepBits for Bf16Bits {
     }
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
-    "x86_64+avx2+fma+f16c",
-    "aarch64+neon"
-))]
-fn step<B: StepBits>(x: &[B], out: &mut [B]) {
-    for (o, &x) in out.iter_mut().zip(x) {
-        *o = if x.non_negative() { B::ONE } else { B::ZERO };
+multiversioned! {
+    fn step<B: StepBits>(x: &[B], out: &mut [B]) {
+        for (o, &x) in out.iter_mut().zip(x) {
+            *o = if x.non_negative() { B::ONE } else { B::ZERO };
+        }
     }
 }
 
@@ -188,15 +186,15 @@ pub fn heaviside_f32(x: &[f32], out: &mut [f32]) {
     step::<u32>(bits_of(x), bits_of_mut(out))
 }
 
-pub fn heaviside_f64(x: &[f64], out: &mut [f64]) {
+pub(crate) fn heaviside_f64(x: &[f64], out: &mut [f64]) {
     step::<u64>(bits_of(x), bits_of_mut(out))
 }
 
-pub fn heaviside_f16(x: &[u16], out: &mut [u16]) {
+pub(crate) fn heaviside_f16(x: &[u16], out: &mut [u16]) {
     step::<u16>(x, out)
 }
 
-pub fn heaviside_bf16(x: &[u16], out: &mut [u16]) {
+pub(crate) fn heaviside_bf16(x: &[u16], out: &mut [u16]) {
     // SAFETY: Bf16Bits is repr(transparent) over u16.
     let (x, out) = unsafe {
         (
@@ -313,7 +311,7 @@ mod tests {
         let p = [0.15, 6.0, 0.5, 0.5];
         (
             MultiGaussian::new(&p).unwrap(),
-            fused_kernel::<MultiGaussian>(&p).unwrap(),
+            fused(MultiGaussian::new(&p).unwrap()),
         )
     }
 

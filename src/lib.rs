@@ -1,17 +1,24 @@
 //! spikegrad: surrogate-gradient spike functions for JAX.
 //!
-//! - [`math`]: vectorizable `exp`, `ln`, `sinpi`, ... over the [`math::Real`] trait (f32, f64).
-//! - [`surrogates`]: one type per surrogate gradient (most as a generic `Formula`), and the registry of them.
+//! The modules depend one way, each only on those above it:
+//!
+//! - `math`: vectorizable `exp`, `ln`, `sinpi`, ... written once over a `Real` trait (f32, f64).
+//! - [`surrogates`]: the math of each surrogate gradient, one type each (most as a
+//!   generic `Formula`), behind the [`surrogates::Surrogate`] trait.
 //! - `convert`: bulk f16/bf16 <-> f32 conversion (F16C where present).
-//! - [`kernels`]: the Heaviside and fused `t * g'(x)` loops per dtype.
-//! - [`bridge`]: the cxx bridge called by the C++ XLA FFI shim (`cpp_shim/`).
+//! - [`kernels`]: the Heaviside and fused `t * g'(x)` loops per dtype, generic over the surrogate.
+//! - [`registry`]: the table of surrogate names, and building a surrogate (or its kernel) from one.
+//! - `bridge`: the cxx bridge called by the C++ XLA FFI shim (`cpp_shim/`).
 //! - `python`: the pyo3 module `spikegrad._native` (feature `python`).
 
-pub mod bridge;
-mod convert;
-pub mod kernels;
-pub mod math;
+mod math;
 pub mod surrogates;
 
+mod convert;
+pub mod kernels;
+
+pub mod registry;
+
+mod bridge;
 #[cfg(feature = "python")]
 mod python;

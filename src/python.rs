@@ -6,7 +6,7 @@ use std::ffi::c_void;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
 
-use crate::surrogates as registry;
+use crate::registry;
 
 // The XLA FFI handlers defined by cpp_shim/handlers.cc.
 extern "C" {
@@ -43,8 +43,8 @@ fn registrations(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 #[pyfunction]
 fn surrogates(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let out = PyDict::new(py);
-    for (name, params, _) in registry::REGISTRY {
-        out.set_item(*name, params.to_vec())?;
+    for (name, params) in registry::surrogates() {
+        out.set_item(name, params.to_vec())?;
     }
     Ok(out)
 }
@@ -52,7 +52,7 @@ fn surrogates(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 /// Validate parameters exactly as the kernels will; raises ValueError.
 #[pyfunction]
 fn check_params(surrogate: &str, params: Vec<f64>) -> PyResult<()> {
-    registry::kernel_for(surrogate, &params)
+    registry::grad_kernel(surrogate, &params)
         .map(|_| ())
         .map_err(pyo3::exceptions::PyValueError::new_err)
 }

@@ -1,18 +1,21 @@
-//! Scalar math written so that LLVM vectorizes the loops that call it: no libm
-//! calls, no branches, no float-to-int conversions.
+//! Scalar math written once for f32 and f64 so that LLVM vectorizes the loops
+//! that call it: no libm calls, no branches, no float-to-int conversions.
 //!
-//! - `exp`: `exp_neg_f32`, `exp_neg_f64` (arguments <= 0).
+//! - `coeffs`: polynomial coefficients (the `2^f` fits, the `sin(pi r)` and `atanh` series).
 //! - `real`: the [`Real`] trait (f32, f64) the generic functions are written against.
-//! - `special`: `exp` of any sign, `ln`, `sinpi`, `logistic_slope`, `round`,
-//!   `parity_sign`, `poly`.
+//! - `poly`: Horner's rule.
+//! - `exp`: `exp_neg` (arguments <= 0), `exp2_neg`, and `ScaledExp2` (`a 2^-z`), which
+//!   formulas reach through `special` (MultiGaussian uses `ScaledExp2` directly).
+//! - `special`: `exp` of any sign, `gaussian`, `ln`, `sinpi`, `logistic_slope`, `round`,
+//!   `parity_sign`.
 
+mod coeffs;
 mod exp;
+mod poly;
 mod real;
 mod special;
 
-pub use exp::{
-    exp2_neg_f32, exp2_neg_f64, exp_neg_f32, exp_neg_f64, ScaledExp2F32, ScaledExp2F64,
-    SHORT_EXP2_F32_ERROR,
-};
-pub use real::Real;
-pub use special::{exp, ln, logistic_slope, parity_sign, poly, round, sinpi};
+pub(crate) use coeffs::{Exp2F32, Exp2F32Short, Exp2Fit, SHORT_EXP2_F32_ERROR};
+pub(crate) use exp::ScaledExp2;
+pub(crate) use real::Real;
+pub(crate) use special::{exp, gaussian, ln, logistic_slope, parity_sign, round, sinpi};

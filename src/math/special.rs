@@ -1,6 +1,8 @@
 //! Special functions written once for every [`Real`] type, branch-free (selects
 //! only) and without libm calls, so that loops over them vectorize.
 
+use super::exp::exp_neg;
+use super::poly::horner;
 use super::Real;
 
 #[inline(always)]
@@ -8,28 +10,27 @@ fn c<R: Real>(v: f64) -> R {
     R::from_f64(v)
 }
 
-/// Horner evaluation of `coeffs[0] + coeffs[1] z + coeffs[2] z^2 + ...`.
-#[inline(always)]
-pub fn poly<R: Real>(coeffs: &[R], z: R) -> R {
-    let (last, rest) = coeffs.split_last().expect("a polynomial has a coefficient");
-    rest.iter().rev().fold(*last, |acc, &k| acc * z + k)
-}
-
 /// `e^a` for any `a` (NaN gives NaN, overflow gives inf), relative error a few ulp.
 ///
 /// Built on `exp_neg` of `-|a|/2`: its reciprocal (for `a > 0`) or itself, squared.
 #[inline(always)]
-pub fn exp<R: Real>(a: R) -> R {
-    let h = (-a.abs() * c(0.5)).exp_neg();
+pub(crate) fn exp<R: Real>(a: R) -> R {
+    let h = exp_neg(-a.abs() * c(0.5));
     let r = if a > c(0.0) { c::<R>(1.0) / h } else { h };
     r * r
+}
+
+/// `a e^{k x^2}` for `k <= 0`: a Gaussian bell (NaN gives NaN, `±inf` gives 0 for `k < 0`).
+#[inline(always)]
+pub(crate) fn gaussian<R: Real>(a: R, k: R, x: R) -> R {
+    a * exp_neg(k * (x * x))
 }
 
 /// The slope of the logistic function at `z`: `s(z) (1 - s(z)) = e / (1 + e)^2`
 /// with `e = e^{-|z|}`, accurate in both tails (NaN gives NaN, `±inf` gives 0).
 #[inline(always)]
-pub fn logistic_slope<R: Real>(z: R) -> R {
-    let e = (-z.abs()).exp_neg();
+pub(crate) fn logistic_slope<R: Real>(z: R) -> R {
+    let e = exp_neg(-z.abs());
     let d = c::<R>(1.0) + e;
     e / (d * d)
 }
@@ -37,14 +38,14 @@ pub fn logistic_slope<R: Real>(z: R) -> R {
 /// The natural logarithm: `ln 0 = -inf`, `ln inf = inf`, NaN for `x < 0` or NaN.
 /// Relative error a few ulp (the atanh series of the mantissa).
 #[inline(always)]
-pub fn ln<R: Real>(x: R) -> R {
+pub(crate) fn ln<R: Real>(x: R) -> R {
     let tiny = x < R::MIN_POSITIVE;
     let scaled = if tiny { x * R::SUBNORMAL_SCALE } else { x };
     let (m, e) = scaled.split_exponent();
     let e = if tiny { e - R::SUBNORMAL_LOG2 } else { e };
     // ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172.
     let s = (m - c(1.0)) / (m + c(1.0));
-    let ln_m = c::<R>(2.0) * s * poly(R::ATANH, s * s);
+    let ln_m = c::<R>(2.0) * s * horner(R::ATANH, s * s);
     let y = e * R::LN2_HI + (e * R::LN2_LO + ln_m);
     let inf = c::<R>(f64::INFINITY);
     if x == c(0.0) {
@@ -60,7 +61,7 @@ pub fn ln<R: Real>(x: R) -> R {
 
 /// `sin(pi y)`, exact at integers (0) and half-integers (±1); NaN for NaN or `±inf`.
 #[inline(always)]
-pub fn sinpi<R: Real>(y: R) -> R {
+pub(crate) fn sinpi<R: Real>(y: R) -> R {
     let k = round(y);
     // Beyond 2^(mantissa bits - 1) every float is an even integer: sin = 0 (y * 0 keeps NaN, inf -> NaN).
     let exact_range = R::ROUND_MAGIC * c(1.0 / 3.0);
@@ -70,18 +71,18 @@ pub fn sinpi<R: Real>(y: R) -> R {
         y * c(0.0)
     };
     // (-1)^k: k/2 minus its nearest integer is ±1/2 for odd k, 0 for even k.
-    parity_sign(k) * r * poly(R::SINPI, r * r)
+    parity_sign(k) * r * horner(R::SINPI, r * r)
 }
 
 /// `y` rounded to the nearest integer (ties to even), for `|y| < 2^(mantissa bits - 1)`.
 #[inline(always)]
-pub fn round<R: Real>(y: R) -> R {
+pub(crate) fn round<R: Real>(y: R) -> R {
     (y + R::ROUND_MAGIC) - R::ROUND_MAGIC
 }
 
 /// `(-1)^k` for an integer-valued `k`: `k/2` minus its nearest integer is ±1/2 for odd `k`.
 #[inline(always)]
-pub fn parity_sign<R: Real>(k: R) -> R {
+pub(crate) fn parity_sign<R: Real>(k: R) -> R {
     let half = k * c(0.5);
     let odd = (half - round(half)).abs();
     c::<R>(1.0) - c::<R>(4.0) * odd
@@ -100,12 +101,12 @@ mod tests {
         for a in grid().map(|v| v * 20.0) {
             let want = a.exp();
             let rel = |got: f64| ((got - want) / want).abs();
-            // exp_neg_f64(b) is within ~1.5e-15 + 1.1e-16 |b| relative (the rounding
+            // exp_neg(b) in f64 is within ~1.5e-15 + 1.1e-16 |b| relative (the rounding
             // of b log2 e); squaring doubles that.
             assert!(rel(exp(a)) < 4e-15 + 2.5e-16 * a.abs(), "a={a}");
             if a.abs() < 87.0 {
                 assert!(
-                    // exp_neg_f32(b): ~3.5e-7 + 6e-8 |b| relative; squared, doubled.
+                    // exp_neg(b) in f32: ~3.5e-7 + 6e-8 |b| relative; squared, doubled.
                     rel(exp(a as f32) as f64 / (a as f32 as f64 - a).exp())
                         < 8e-7 + 1.2e-7 * a.abs(),
                     "a={a}"

@@ -1,9 +1,10 @@
 //! braintools' `Arctan`: `g'(x) = alpha / (2 (1 + (pi/2 alpha x)^2))`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::Real;
 
-pub struct Arctan;
+pub(crate) struct Arctan;
 
 impl Formula for Arctan {
     const NAME: &'static str = "arctan";

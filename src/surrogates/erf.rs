@@ -1,9 +1,10 @@
 //! braintools' `ERF`: `g'(x) = alpha / sqrt(pi) e^{-alpha^2 x^2}`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
-use crate::math::Real;
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
+use crate::math::{gaussian, Real};
 
-pub struct Erf;
+pub(crate) struct Erf;
 
 impl Formula for Erf {
     const NAME: &'static str = "erf";
@@ -16,7 +17,7 @@ impl Formula for Erf {
 
     #[inline(always)]
     fn grad<R: Real>(c: &Coeffs<R>, x: R) -> R {
-        c[0] * (c[1] * (x * x)).exp_neg()
+        gaussian(c[0], c[1], x)
     }
 }
 

@@ -7,13 +7,13 @@ use super::Surrogate;
 use crate::math::Real;
 
 /// The most coefficients a formula folds its parameters into.
-pub const MAX_COEFFS: usize = 6;
+pub(crate) const MAX_COEFFS: usize = 6;
 
 /// A formula's precomputed coefficients, in the float type of the kernel.
-pub type Coeffs<R> = [R; MAX_COEFFS];
+pub(crate) type Coeffs<R> = [R; MAX_COEFFS];
 
 /// One surrogate gradient, its math in one place.
-pub trait Formula: Send + Sync + 'static {
+pub(crate) trait Formula: Send + Sync + 'static {
     /// The name used by the Python layer and the FFI attribute `surrogate`.
     const NAME: &'static str;
     /// Parameter names in the order the Python layer passes them.
@@ -31,7 +31,7 @@ pub trait Formula: Send + Sync + 'static {
 }
 
 /// The kernel type of a [`Formula`]: its coefficients in f32 and f64.
-pub struct Native<F> {
+pub(crate) struct Native<F> {
     c32: Coeffs<f32>,
     c64: Coeffs<f64>,
     formula: PhantomData<fn() -> F>,
@@ -71,29 +71,11 @@ impl<F: Formula> Surrogate for Native<F> {
     }
 }
 
-/// The parameters as an array of the expected length.
-pub(crate) fn unpack<const N: usize>(params: &[f64]) -> Result<[f64; N], String> {
-    params
-        .try_into()
-        .map_err(|_| format!("expected {N} parameters, got {}", params.len()))
-}
-
 /// Coefficients from the first few values (the rest are zero).
 pub(crate) fn coeffs<const N: usize>(values: [f64; N]) -> Result<Coeffs<f64>, String> {
     let mut out = [0.0; MAX_COEFFS];
     out[..N].copy_from_slice(&values);
     Ok(out)
-}
-
-/// Reject a parameter braintools would divide by zero (a Python ZeroDivisionError there).
-pub(crate) fn nonzero(name: &str, value: f64) -> Result<f64, String> {
-    if value != 0.0 {
-        Ok(value)
-    } else {
-        Err(format!(
-            "{name} must be nonzero (it is a divisor), got {value}"
-        ))
-    }
 }
 
 /// A check every formula module runs: f64 and f32 kernels against an f64 reference.

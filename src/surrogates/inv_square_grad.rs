@@ -1,9 +1,10 @@
 //! braintools' `InvSquareGrad`: `g'(x) = 1 / (alpha |x| + 1)^2`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::Real;
 
-pub struct InvSquareGrad;
+pub(crate) struct InvSquareGrad;
 
 impl Formula for InvSquareGrad {
     const NAME: &'static str = "inv_square_grad";

@@ -1,9 +1,10 @@
 //! braintools' `LeakyRelu`: `g'(x) = alpha` where `x < 0`, else `beta`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::Real;
 
-pub struct LeakyRelu;
+pub(crate) struct LeakyRelu;
 
 impl Formula for LeakyRelu {
     const NAME: &'static str = "leaky_relu";

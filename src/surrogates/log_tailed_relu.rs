@@ -1,9 +1,10 @@
 //! braintools' `LogTailedRelu`: `g'(x) = 1/x` where `x > 1`, 1 where `0 < x <= 1`, else `alpha`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::Real;
 
-pub struct LogTailedRelu;
+pub(crate) struct LogTailedRelu;
 
 impl Formula for LogTailedRelu {
     const NAME: &'static str = "log_tailed_relu";

@@ -1,12 +1,10 @@
-//! The surrogate gradients: each one is a small type implementing [`Surrogate`],
-//! and [`REGISTRY`] is the one table that maps the name used by the FFI
-//! attribute `surrogate` to a kernel.
-//!
-//! Adding a surrogate: write a module with a type that implements [`Formula`]
-//! (its `g'(x)` once, generic over f32/f64) or `Surrogate` directly, and add
-//! one line to `REGISTRY`.
+//! The surrogate gradients, math only: each one is a small type implementing
+//! [`Surrogate`], most of them through a [`Formula`] (its `g'(x)` written once,
+//! generic over f32/f64) and the [`Native`] adapter. The table of names lives in
+//! `crate::registry`.
 
 mod formula;
+mod params;
 
 mod arctan;
 mod erf;
@@ -27,27 +25,25 @@ mod slayer_grad;
 mod soft_sign;
 mod squarewave_fourier_series;
 
-pub use arctan::Arctan;
-pub use erf::Erf;
-pub use formula::{Coeffs, Formula, Native, MAX_COEFFS};
-pub use gaussian::Gaussian;
-pub use inv_square_grad::InvSquareGrad;
-pub use leaky_relu::LeakyRelu;
-pub use log_tailed_relu::LogTailedRelu;
-pub use multi_gaussian::MultiGaussian;
-pub use nonzero_sign_log::NonzeroSignLog;
-pub use piecewise_exp::PiecewiseExp;
-pub use piecewise_leaky_relu::PiecewiseLeakyRelu;
-pub use piecewise_quadratic::PiecewiseQuadratic;
-pub use q_pseudo_spike::QPseudoSpike;
-pub use relu_grad::ReluGrad;
-pub use s2nn::S2nn;
-pub use sigmoid::Sigmoid;
-pub use slayer_grad::SlayerGrad;
-pub use soft_sign::SoftSign;
-pub use squarewave_fourier_series::SquarewaveFourierSeries;
-
-use crate::kernels::{fused_kernel, GradKernel};
+pub(crate) use arctan::Arctan;
+pub(crate) use erf::Erf;
+pub(crate) use formula::{Formula, Native};
+pub(crate) use gaussian::Gaussian;
+pub(crate) use inv_square_grad::InvSquareGrad;
+pub(crate) use leaky_relu::LeakyRelu;
+pub(crate) use log_tailed_relu::LogTailedRelu;
+pub(crate) use multi_gaussian::{short_sides_suffice, MultiGaussian, MultiGaussianShortSides};
+pub(crate) use nonzero_sign_log::NonzeroSignLog;
+pub(crate) use piecewise_exp::PiecewiseExp;
+pub(crate) use piecewise_leaky_relu::PiecewiseLeakyRelu;
+pub(crate) use piecewise_quadratic::PiecewiseQuadratic;
+pub(crate) use q_pseudo_spike::QPseudoSpike;
+pub(crate) use relu_grad::ReluGrad;
+pub(crate) use s2nn::S2nn;
+pub(crate) use sigmoid::Sigmoid;
+pub(crate) use slayer_grad::SlayerGrad;
+pub(crate) use soft_sign::SoftSign;
+pub(crate) use squarewave_fourier_series::SquarewaveFourierSeries;
 
 /// One surrogate gradient `g'(x)`, with parameters validated and folded into
 /// coefficients once per call.
@@ -65,118 +61,4 @@ pub trait Surrogate: Sized + Send + Sync + 'static {
 
     /// `g'(x)` in f64.
     fn grad_f64(&self, x: f64) -> f64;
-}
-
-type Constructor = fn(&[f64]) -> Result<Box<dyn GradKernel>, String>;
-
-/// Every native surrogate: `(name, parameter names, constructor)`.
-pub static REGISTRY: &[(&str, &[&str], Constructor)] = &[
-    (
-        MultiGaussian::NAME,
-        MultiGaussian::PARAMS,
-        multi_gaussian::kernel,
-    ),
-    (Gaussian::NAME, Gaussian::PARAMS, fused_kernel::<Gaussian>),
-    (
-        Sigmoid::NAME,
-        Sigmoid::PARAMS,
-        fused_kernel::<Native<Sigmoid>>,
-    ),
-    (
-        PiecewiseQuadratic::NAME,
-        PiecewiseQuadratic::PARAMS,
-        fused_kernel::<Native<PiecewiseQuadratic>>,
-    ),
-    (
-        PiecewiseExp::NAME,
-        PiecewiseExp::PARAMS,
-        fused_kernel::<Native<PiecewiseExp>>,
-    ),
-    (
-        SoftSign::NAME,
-        SoftSign::PARAMS,
-        fused_kernel::<Native<SoftSign>>,
-    ),
-    (Arctan::NAME, Arctan::PARAMS, fused_kernel::<Native<Arctan>>),
-    (
-        NonzeroSignLog::NAME,
-        NonzeroSignLog::PARAMS,
-        fused_kernel::<Native<NonzeroSignLog>>,
-    ),
-    (Erf::NAME, Erf::PARAMS, fused_kernel::<Native<Erf>>),
-    (
-        PiecewiseLeakyRelu::NAME,
-        PiecewiseLeakyRelu::PARAMS,
-        fused_kernel::<Native<PiecewiseLeakyRelu>>,
-    ),
-    (
-        SquarewaveFourierSeries::NAME,
-        SquarewaveFourierSeries::PARAMS,
-        fused_kernel::<Native<SquarewaveFourierSeries>>,
-    ),
-    (S2nn::NAME, S2nn::PARAMS, fused_kernel::<Native<S2nn>>),
-    (
-        QPseudoSpike::NAME,
-        QPseudoSpike::PARAMS,
-        fused_kernel::<Native<QPseudoSpike>>,
-    ),
-    (
-        LeakyRelu::NAME,
-        LeakyRelu::PARAMS,
-        fused_kernel::<Native<LeakyRelu>>,
-    ),
-    (
-        LogTailedRelu::NAME,
-        LogTailedRelu::PARAMS,
-        fused_kernel::<Native<LogTailedRelu>>,
-    ),
-    (
-        ReluGrad::NAME,
-        ReluGrad::PARAMS,
-        fused_kernel::<Native<ReluGrad>>,
-    ),
-    (
-        InvSquareGrad::NAME,
-        InvSquareGrad::PARAMS,
-        fused_kernel::<Native<InvSquareGrad>>,
-    ),
-    (
-        SlayerGrad::NAME,
-        SlayerGrad::PARAMS,
-        fused_kernel::<Native<SlayerGrad>>,
-    ),
-];
-
-/// Build the fused `t * g'(x)` kernel for a named surrogate.
-pub fn kernel_for(name: &str, params: &[f64]) -> Result<Box<dyn GradKernel>, String> {
-    let (_, names, make) = REGISTRY
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .ok_or_else(|| {
-            let known: Vec<&str> = REGISTRY.iter().map(|(n, _, _)| *n).collect();
-            format!("unknown surrogate {name:?}; known: {known:?}")
-        })?;
-    if params.len() != names.len() {
-        return Err(format!(
-            "surrogate {name:?} takes {} parameters {names:?}, got {}",
-            names.len(),
-            params.len()
-        ));
-    }
-    if let Some(i) = params.iter().position(|p| !p.is_finite()) {
-        return Err(format!(
-            "surrogate {name:?}: parameter {} must be finite, got {}",
-            names[i], params[i]
-        ));
-    }
-    make(params)
-}
-
-/// Check a parameter is strictly positive (used by `Surrogate::new`).
-pub(crate) fn positive(name: &str, value: f64) -> Result<f64, String> {
-    if value > 0.0 {
-        Ok(value)
-    } else {
-        Err(format!("{name} must be > 0, got {value}"))
-    }
 }

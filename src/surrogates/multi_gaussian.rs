@@ -1,9 +1,9 @@
 //! braintools' `MultiGaussianGrad`:
 //! `g'(x) = scale * [(1+h) N(x; 0, sigma^2) - h N(x; sigma, (s sigma)^2) - h N(x; -sigma, (s sigma)^2)]`.
 
-use super::{positive, Surrogate};
-use crate::kernels::{fused_kernel, GradKernel};
-use crate::math::{Real, ScaledExp2F32, ScaledExp2F64, SHORT_EXP2_F32_ERROR};
+use super::params::{positive, unpack};
+use super::Surrogate;
+use crate::math::{Exp2F32, Exp2F32Short, Exp2Fit, Real, ScaledExp2, SHORT_EXP2_F32_ERROR};
 
 /// `a0 e^{k0 x^2} - a1 (e^{k1 (x-mu)^2} + e^{k1 (x+mu)^2})`, evaluated as
 /// `a0 2^-(c0 x)^2 - a1 (2^-(c1 x - c1 mu)^2 + 2^-(c1 x + c1 mu)^2)` with
@@ -13,35 +13,33 @@ use crate::math::{Real, ScaledExp2F32, ScaledExp2F64, SHORT_EXP2_F32_ERROR};
 /// normal range is not flushed to zero (XLA runs with flush-to-zero) before
 /// it is added to the other one.
 ///
-/// `SIDE` is the number of coefficients of the f32 side polynomials: 6 (full
-/// accuracy), or 5 when the side Gaussians weigh so little in the result that
-/// the shorter polynomial's error stays far below the f32 budget (see [`kernel`]).
-#[derive(Debug, Clone, Copy)]
-pub struct MultiGaussianWith<const SIDE: usize> {
-    f64: Coefficients<f64, ScaledExp2F64, ScaledExp2F64>,
-    f32: Coefficients<f32, ScaledExp2F32, ScaledExp2F32<SIDE>>,
+/// `Side` is the `2^f` polynomial of the f32 side terms: `Exp2F32` (full
+/// accuracy), or `Exp2F32Short` when the side Gaussians weigh so little in the
+/// result that its error stays far below the f32 budget ([`short_sides_suffice`]).
+pub(crate) struct MultiGaussianWith<Side: Exp2Fit<f32>> {
+    f64: Coefficients<f64>,
+    f32: Coefficients<f32, Side>,
 }
 
 /// The full-accuracy form: the type other code and tests name.
-pub type MultiGaussian = MultiGaussianWith<6>;
+pub(crate) type MultiGaussian = MultiGaussianWith<Exp2F32>;
+/// The form with the shorter f32 side polynomials.
+pub(crate) type MultiGaussianShortSides = MultiGaussianWith<Exp2F32Short>;
 
-#[derive(Debug, Clone, Copy)]
-struct Coefficients<F, C, S> {
-    c0: F,
-    c1: F,
-    c1_mu: F,
-    a1: F,
-    center: C,
-    side: S,
+struct Coefficients<R: Real, Side: Exp2Fit<R> = <R as Real>::Exp2> {
+    c0: R,
+    c1: R,
+    c1_mu: R,
+    a1: R,
+    center: ScaledExp2<R>,
+    side: ScaledExp2<R, Side>,
 }
 
 /// `(a0, k0, a1, k1, mu)` from braintools' parameters, validated.
 fn gaussians(params: &[f64]) -> Result<[f64; 5], String> {
-    let [h, s, sigma, scale] = params else {
-        return Err(format!("expected 4 parameters, got {}", params.len()));
-    };
-    let s = positive("s", *s)?;
-    let sigma = positive("sigma", *sigma)?;
+    let [h, s, sigma, scale] = unpack(params)?;
+    let s = positive("s", s)?;
+    let sigma = positive("sigma", sigma)?;
     let inv_sqrt_2pi = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
     let side_sigma = s * sigma;
     let a0 = scale * (1.0 + h) * inv_sqrt_2pi / sigma;
@@ -54,8 +52,8 @@ fn gaussians(params: &[f64]) -> Result<[f64; 5], String> {
 /// Whether the short side polynomials keep the f32 result within budget: their
 /// error, at most `2 |a1| SHORT_EXP2_F32_ERROR`, must stay under 1e-6 of
 /// `|g'(0)|` (a lower bound of the peak), half the 2e-6-of-peak budget; the
-/// rest covers the center term and rounding.
-pub fn short_sides_suffice(params: &[f64]) -> bool {
+/// rest covers the center term and rounding. False for invalid parameters.
+pub(crate) fn short_sides_suffice(params: &[f64]) -> bool {
     let Ok([a0, _, a1, k1, mu]) = gaussians(params) else {
         return false;
     };
@@ -63,16 +61,7 @@ pub fn short_sides_suffice(params: &[f64]) -> bool {
     2.0 * a1.abs() * SHORT_EXP2_F32_ERROR <= 1e-6 * g0.abs()
 }
 
-/// The registry's constructor: the cheaper side polynomials where they suffice.
-pub fn kernel(params: &[f64]) -> Result<Box<dyn GradKernel>, String> {
-    if short_sides_suffice(params) {
-        fused_kernel::<MultiGaussianWith<5>>(params)
-    } else {
-        fused_kernel::<MultiGaussian>(params)
-    }
-}
-
-impl<const SIDE: usize> Surrogate for MultiGaussianWith<SIDE> {
+impl<Side: Exp2Fit<f32>> Surrogate for MultiGaussianWith<Side> {
     const NAME: &'static str = "multi_gaussian";
     const PARAMS: &'static [&'static str] = &["h", "s", "sigma", "scale"];
 
@@ -81,22 +70,8 @@ impl<const SIDE: usize> Surrogate for MultiGaussianWith<SIDE> {
         let c0 = (-k0 * std::f64::consts::LOG2_E).sqrt();
         let c1 = (-k1 * std::f64::consts::LOG2_E).sqrt();
         Ok(Self {
-            f64: Coefficients {
-                c0,
-                c1,
-                c1_mu: c1 * mu,
-                a1,
-                center: ScaledExp2F64::new(a0),
-                side: ScaledExp2F64::new(1.0),
-            },
-            f32: Coefficients {
-                c0: c0 as f32,
-                c1: c1 as f32,
-                c1_mu: (c1 * mu) as f32,
-                a1: a1 as f32,
-                center: ScaledExp2F32::new(a0),
-                side: ScaledExp2F32::new(1.0),
-            },
+            f64: Coefficients::new(a0, a1, c0, c1, mu),
+            f32: Coefficients::new(a0, a1, c0, c1, mu),
         })
     }
 
@@ -111,26 +86,19 @@ impl<const SIDE: usize> Surrogate for MultiGaussianWith<SIDE> {
     }
 }
 
-/// An exponential in the split form of [`ScaledExp2F32`] / [`ScaledExp2F64`].
-trait Exp2Parts<R> {
-    fn parts(&self, z: R) -> (R, R);
-}
-
-impl<const N: usize> Exp2Parts<f32> for ScaledExp2F32<N> {
-    #[inline(always)]
-    fn parts(&self, z: f32) -> (f32, f32) {
-        ScaledExp2F32::parts(self, z)
+impl<R: Real, Side: Exp2Fit<R>> Coefficients<R, Side> {
+    /// The coefficients rounded once from f64 to `R`.
+    fn new(a0: f64, a1: f64, c0: f64, c1: f64, mu: f64) -> Self {
+        Self {
+            c0: R::from_f64(c0),
+            c1: R::from_f64(c1),
+            c1_mu: R::from_f64(c1 * mu),
+            a1: R::from_f64(a1),
+            center: ScaledExp2::new(a0),
+            side: ScaledExp2::new(1.0),
+        }
     }
-}
 
-impl Exp2Parts<f64> for ScaledExp2F64 {
-    #[inline(always)]
-    fn parts(&self, z: f64) -> (f64, f64) {
-        ScaledExp2F64::parts(self, z)
-    }
-}
-
-impl<R: Real, C: Exp2Parts<R>, S: Exp2Parts<R>> Coefficients<R, C, S> {
     /// `g'(x)`, written once for f32 and f64.
     #[inline(always)]
     fn grad(&self, x: R) -> R {
@@ -226,13 +194,10 @@ mod tests {
                             .iter()
                             .map(|&x| reference(x, h, s, sigma, scale).abs())
                             .fold(0.0, f64::max);
-                        // The kernel the registry builds (short side polynomials where they suffice).
-                        let xf: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-                        let mut fused = vec![0f32; xs.len()];
-                        kernel(&p)
-                            .unwrap()
-                            .f32(&xf, &vec![1.0; xs.len()], &mut fused);
-                        for (i, &x) in xs.iter().enumerate() {
+                        // The form the registry builds where the short sides suffice.
+                        let short = short_sides_suffice(&p)
+                            .then(|| MultiGaussianShortSides::new(&p).unwrap());
+                        for &x in &xs {
                             let xf = x as f32;
                             let want = reference(xf as f64, h, s, sigma, scale);
                             let got = k.grad_f32(xf) as f64;
@@ -240,11 +205,13 @@ mod tests {
                                 (got - want).abs() <= 2e-6 * peak,
                                 "p={p:?} x={x} got={got} want={want}"
                             );
-                            let got = fused[i] as f64;
-                            assert!(
-                                (got - want).abs() <= 2e-6 * peak,
-                                "kernel p={p:?} x={x} got={got} want={want}"
-                            );
+                            if let Some(short) = &short {
+                                let got = short.grad_f32(xf) as f64;
+                                assert!(
+                                    (got - want).abs() <= 2e-6 * peak,
+                                    "short sides p={p:?} x={x} got={got} want={want}"
+                                );
+                            }
                             let want = reference(x, h, s, sigma, scale);
                             let got = k.grad_f64(x);
                             assert!(

@@ -1,9 +1,10 @@
 //! braintools' `NonzeroSignLog`: `g'(x) = 1 / (1/alpha + |x|)`.
 
-use super::formula::{coeffs, nonzero, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::{nonzero, unpack};
 use crate::math::Real;
 
-pub struct NonzeroSignLog;
+pub(crate) struct NonzeroSignLog;
 
 impl Formula for NonzeroSignLog {
     const NAME: &'static str = "nonzero_sign_log";

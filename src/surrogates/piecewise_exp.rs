@@ -1,9 +1,10 @@
 //! braintools' `PiecewiseExp`: `g'(x) = alpha/2 e^{-alpha |x|}`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::{exp, Real};
 
-pub struct PiecewiseExp;
+pub(crate) struct PiecewiseExp;
 
 impl Formula for PiecewiseExp {
     const NAME: &'static str = "piecewise_exp";

@@ -1,9 +1,10 @@
 //! braintools' `PiecewiseLeakyRelu`: `g'(x) = c` where `|x| > w`, else `1 / (2w)`.
 
-use super::formula::{coeffs, nonzero, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::{nonzero, unpack};
 use crate::math::Real;
 
-pub struct PiecewiseLeakyRelu;
+pub(crate) struct PiecewiseLeakyRelu;
 
 impl Formula for PiecewiseLeakyRelu {
     const NAME: &'static str = "piecewise_leaky_relu";

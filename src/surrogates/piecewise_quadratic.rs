@@ -1,9 +1,10 @@
 //! braintools' `PiecewiseQuadratic`: `g'(x) = alpha - alpha^2 |x|` where `|x| <= 1/alpha`, else 0.
 
-use super::formula::{coeffs, nonzero, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::{nonzero, unpack};
 use crate::math::Real;
 
-pub struct PiecewiseQuadratic;
+pub(crate) struct PiecewiseQuadratic;
 
 impl Formula for PiecewiseQuadratic {
     const NAME: &'static str = "piecewise_quadratic";

@@ -2,10 +2,11 @@
 //! special cases of C's `pow` (which jnp.power follows): `b^0 = 1` even for NaN or
 //! inf `b`, a negative base gives a signed result for an integer exponent and NaN otherwise.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::{exp, ln, Real};
 
-pub struct QPseudoSpike;
+pub(crate) struct QPseudoSpike;
 
 impl Formula for QPseudoSpike {
     const NAME: &'static str = "q_pseudo_spike";

@@ -1,9 +1,10 @@
 //! braintools' `ReluGrad`: `g'(x) = max(alpha width - alpha |x|, 0)`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::Real;
 
-pub struct ReluGrad;
+pub(crate) struct ReluGrad;
 
 impl Formula for ReluGrad {
     const NAME: &'static str = "relu_grad";

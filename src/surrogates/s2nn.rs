@@ -1,10 +1,11 @@
 //! braintools' `S2NN`: `g'(x) = alpha s(alpha x) (1 - s(alpha x))` for `x < 0`,
 //! `beta / (x + 1)` otherwise (`epsilon` only enters `surrogate_fun`).
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::{logistic_slope, Real};
 
-pub struct S2nn;
+pub(crate) struct S2nn;
 
 impl Formula for S2nn {
     const NAME: &'static str = "s2nn";

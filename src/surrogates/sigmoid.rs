@@ -1,9 +1,10 @@
 //! braintools' `Sigmoid`: `g'(x) = alpha s(alpha x) (1 - s(alpha x))`, `s` the logistic function.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::{logistic_slope, Real};
 
-pub struct Sigmoid;
+pub(crate) struct Sigmoid;
 
 impl Formula for Sigmoid {
     const NAME: &'static str = "sigmoid";

@@ -1,9 +1,10 @@
 //! braintools' `SlayerGrad`: `g'(x) = e^{-alpha |x|}`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::{exp, Real};
 
-pub struct SlayerGrad;
+pub(crate) struct SlayerGrad;
 
 impl Formula for SlayerGrad {
     const NAME: &'static str = "slayer_grad";

@@ -1,9 +1,10 @@
 //! braintools' `SoftSign`: `g'(x) = alpha / (2 (1 + |alpha x|)^2)`.
 
-use super::formula::{coeffs, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::unpack;
 use crate::math::Real;
 
-pub struct SoftSign;
+pub(crate) struct SoftSign;
 
 impl Formula for SoftSign {
     const NAME: &'static str = "soft_sign";

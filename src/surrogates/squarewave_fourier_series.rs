@@ -7,10 +7,11 @@
 //! large `|x|` and any `n`. braintools runs its loop once even for `n < 1`,
 //! so `n` counts as `max(n, 1)`.
 
-use super::formula::{coeffs, nonzero, unpack, Coeffs, Formula};
+use super::formula::{coeffs, Coeffs, Formula};
+use super::params::{nonzero, unpack};
 use crate::math::{parity_sign, round, sinpi, Real};
 
-pub struct SquarewaveFourierSeries;
+pub(crate) struct SquarewaveFourierSeries;
 
 impl Formula for SquarewaveFourierSeries {
     const NAME: &'static str = "squarewave_fourier_series";
