@@ -19,6 +19,7 @@ import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import braintools.surrogate as bt
 import jax
@@ -27,26 +28,16 @@ import numpy as np
 
 import spikegrad.surrogate as sg
 
+# The float64 references the tests use (tests/helpers/family.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.family import reference  # noqa: E402
+
 SURROGATES = {
     "MultiGaussianGrad": dict(h=0.2, s=4.0, sigma=0.6, scale=0.7),
     "GaussianGrad": dict(sigma=0.4, alpha=0.9),
 }
 # dtype -> (rtol, atol) between two float32-widened computations rounded once
 TOLERANCE = {"float32": (2e-6, 1e-7), "bfloat16": (2.0**-7, 1e-6), "float16": (2.0**-10, 1e-6)}
-
-
-def multi_gaussian_np(x, h, s, sigma, scale):
-    def normal(mu, sd):
-        return np.exp(-((x - mu) ** 2) / (2 * sd**2)) / (np.sqrt(2 * np.pi) * sd)
-
-    return scale * ((1 + h) * normal(0.0, sigma) - h * (normal(sigma, s * sigma) + normal(-sigma, s * sigma)))
-
-
-def gaussian_np(x, sigma, alpha):
-    return alpha * np.exp(-(x**2) / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
-
-
-NUMPY = {"MultiGaussianGrad": multi_gaussian_np, "GaussianGrad": gaussian_np}
 
 
 def functions(spike):
@@ -87,7 +78,7 @@ def compare(report, gpu, cpu, n=1 << 20):
             got_cpu = run_all(ours, *on["cpu"])
             got_bt = run_all(theirs, *on["gpu"])
             x64, w64 = (np.asarray(a, np.float64) for a in (x_h, w_h))
-            slope = w64 * NUMPY[name](x64, **params)
+            slope = w64 * reference(name, x64, params)
             checks = {
                 "forward_gpu_eq_cpu": np.array_equal(got_gpu["forward"], got_cpu["forward"], equal_nan=True),
                 "forward_gpu_eq_step": np.array_equal(got_gpu["forward"], (x64 >= 0).astype(np.float64)),

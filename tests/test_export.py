@@ -5,13 +5,12 @@ compatibility guarantee)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers.isolated import run_python
+from helpers.reference import gaussian
 from jax import export
 
 import spikegrad
@@ -21,11 +20,6 @@ TARGETS = ("spikegrad_heaviside", "spikegrad_surrogate_grad")
 CHECKS = [export.DisabledSafetyCheck.custom_call(name) for name in TARGETS]
 PARAMS = dict(sigma=0.4, alpha=0.9)
 SPIKE = surrogate.GaussianGrad(**PARAMS)
-
-
-def gaussian_np(x, sigma, alpha):
-    x = np.asarray(x, np.float64)
-    return alpha * np.exp(-(x**2) / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
 
 
 def step_and_vjp(x, w):
@@ -43,7 +37,7 @@ def data(shape=(6, 5)):
 def check_values(y, dx, x, w):
     x64 = np.asarray(x, np.float64)
     np.testing.assert_array_equal(np.asarray(y), (x64 >= 0).astype(np.float32))
-    want = np.asarray(w, np.float64) * gaussian_np(x64, **PARAMS)
+    want = np.asarray(w, np.float64) * gaussian(x64, **PARAMS)
     np.testing.assert_allclose(np.asarray(dx), want, rtol=2e-6, atol=1e-7)
 
 
@@ -107,18 +101,13 @@ def test_deserialize_in_fresh_process(tmp_path, with_import):
     exported = export.export(jax.jit(step_and_vjp), platforms=["cpu", "cuda"], disabled_checks=CHECKS)(x, x)
     blob = tmp_path / "step.jax"
     blob.write_bytes(exported.serialize())
-    proc = subprocess.run(
-        [sys.executable, "-c", RUN_IN_FRESH_PROCESS, str(blob), "import" if with_import else "none"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_python(RUN_IN_FRESH_PROCESS, str(blob), "import" if with_import else "none", timeout=300)
     if with_import:
         assert proc.returncode == 0, proc.stderr[-3000:]
         values = [float(v) for v in proc.stdout.split("VALUES")[1].split()]
         xs = np.array([-1.0, 0.0, 0.5])
         np.testing.assert_array_equal(values[:3], (xs >= 0).astype(float))
-        np.testing.assert_allclose(values[3:], gaussian_np(xs, **PARAMS), rtol=2e-6)
+        np.testing.assert_allclose(values[3:], gaussian(xs, **PARAMS), rtol=2e-6)
     else:
         assert proc.returncode == 3, proc.stderr[-3000:]
         assert "spikegrad_" in proc.stdout and "ERROR" in proc.stdout

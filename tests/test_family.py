@@ -1,6 +1,6 @@
 """The whole braintools surrogate family on spikegrad's native machinery,
 checked against braintools 0.3 itself and against float64 NumPy references
-(``family_reference``), surrogate by surrogate, on a grid of inputs (with NaN,
+(``helpers/family.py``), surrogate by surrogate, on a grid of inputs (with NaN,
 ±inf, ±0 and the break points) and a grid of parameters.
 
 Tolerances, for g' against the float64 reference ``want`` with ``peak`` the
@@ -21,7 +21,9 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 import pytest
-from helpers.family import PARAMS, full_params, grid, peak, reference
+from helpers.family import PARAMS, full_params, grid, reference
+from helpers.reference import assert_matches, peak
+from helpers.x64 import enable_x64
 
 import spikegrad.surrogate as sg
 
@@ -37,10 +39,6 @@ FUNCTIONAL = {c: f for c, f in zip(bt.__all__[1::2], bt.__all__[2::2])}
 GRADIENT_ONLY = {"ReluGrad", "GaussianGrad", "MultiGaussianGrad", "InvSquareGrad", "SlayerGrad"}
 
 
-def x64():
-    return jax.enable_x64(True)
-
-
 def both(name, params):
     return getattr(sg, name)(**params), getattr(bt, name)(**params)
 
@@ -51,19 +49,6 @@ def grad_of(surrogate, x, t):
     rev = jax.grad(lambda v: jnp.sum(surrogate(v) * t))(x)
     fwd = jax.jvp(surrogate, (x,), (t,))[1]
     return np.asarray(rev), np.asarray(fwd)
-
-
-def assert_close(got, want, tol, what):
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    nan = np.isnan(want)
-    assert np.array_equal(np.isnan(got), nan), f"{what}: NaN at {np.flatnonzero(np.isnan(got) != nan)}"
-    inf = np.isinf(want)
-    assert np.array_equal(got[inf], want[inf]), f"{what}: infinities differ"
-    fin = ~(nan | inf)
-    err = np.abs(got[fin] - want[fin])
-    bad = err > np.broadcast_to(tol, want.shape)[fin]
-    assert not bad.any(), f"{what}: worst error {err.max():.3g} (tolerance {np.nanmax(tol):.3g})"
 
 
 def f64_tolerance(name, want):
@@ -111,16 +96,16 @@ def test_grad_f32(name, params):
     tol = 2e-6 * peak(want)
     for mode, got in zip(("grad", "jvp"), grad_of(ours, x, np.full_like(x, t))):
         assert got.dtype == np.float32
-        assert_close(got, want, tol, f"{mode} vs float64 reference")
+        assert_matches(got, want, where=f"{mode} vs float64 reference", tol=tol)
     their_grad, _ = grad_of(theirs, x, np.full_like(x, t))
     same = _where_braintools_is_exact(name, x)
     ours_grad = grad_of(ours, x, np.full_like(x, t))[0]
-    assert_close(ours_grad[same], their_grad[same], tol, "grad vs braintools")
+    assert_matches(ours_grad[same], their_grad[same], where="grad vs braintools", tol=tol)
 
 
 @pytest.mark.parametrize("name, params", CASES)
 def test_grad_f64(name, params):
-    with x64():
+    with enable_x64():
         ours, theirs = both(name, params)
         full = full_params(type(ours), params)
         x = grid(name, full, np.float64)
@@ -128,11 +113,11 @@ def test_grad_f64(name, params):
         tol = f64_tolerance(name, want)
         for mode, got in zip(("grad", "jvp"), grad_of(ours, x, np.ones_like(x))):
             assert got.dtype == np.float64
-            assert_close(got, want, tol, f"{mode} vs float64 reference")
+            assert_matches(got, want, where=f"{mode} vs float64 reference", tol=tol)
         ours_grad = grad_of(ours, x, np.ones_like(x))[0]
         their_grad = grad_of(theirs, x, np.ones_like(x))[0]
         same = _where_braintools_is_exact(name, x)
-        assert_close(ours_grad[same], their_grad[same], tol[same], "grad vs braintools")
+        assert_matches(ours_grad[same], their_grad[same], where="grad vs braintools", tol=tol[same])
 
 
 def _ulp(v, dtype):
@@ -159,7 +144,7 @@ def test_grad_half_is_f32_rounded_once(name, params, dtype):
     # crossings and the float32 underflow, both far below the peak).
     want = (1.5 * reference(name, x.astype(np.float64), full)).astype(dtype).astype(np.float64)
     slack = 4 * 2.0**-23 * 1.5 * peak(want) + 4 * float(np.finfo(np.float32).tiny)
-    assert_close(got, want, _ulp(want, dtype) + slack, f"{dtype} vs float64 reference")
+    assert_matches(got, want, where=f"{dtype} vs float64 reference", tol=_ulp(want, dtype) + slack)
 
 
 # ---- the formula behind the XLA path, parameters, identity -------------------------
@@ -339,7 +324,7 @@ def test_xla_lowering_formula_with_static_params(name, params):
     t = jnp.ones_like(x)
     via_formula = np.asarray(_lowering.xla_grad(x, t, surrogate=ours._native_name, params=static))
     want = reference(name, np.asarray(x), full_params(type(ours), params))
-    assert_close(via_formula, want, 4e-6 * peak(want), "XLA formula vs float64 reference")
+    assert_matches(via_formula, want, where="XLA formula vs float64 reference", tol=4e-6 * peak(want))
 
 
 @pytest.mark.parametrize("kind", ["numpy_scalar", "array_0d", "array_per_element"])

@@ -5,11 +5,9 @@ before importing spikegrad."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jaxlib
 import pytest
+from helpers.isolated import run_python
 
 import spikegrad
 from spikegrad import _ffi
@@ -33,12 +31,7 @@ print("CPU", float(jax.jit(lambda x: (x * 2).sum())(jnp.arange(4.0))))
 
 
 def run_with_jaxlib_version(version: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-c", IMPORT_WITH_FAKE_JAXLIB, version],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_python(IMPORT_WITH_FAKE_JAXLIB, version, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "CPU 12.0" in proc.stdout, proc.stdout
     return proc.stdout

@@ -7,12 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from helpers import poisoned
-from helpers.reference import assert_matches, heaviside, multi_gaussian, peak
+from helpers.reference import across, assert_matches, heaviside, multi_gaussian, peak
 
 import spikegrad
 
 MGG = spikegrad.MultiGaussianGrad()
-G_PEAK = peak(multi_gaussian, h=0.15, s=6.0, sigma=0.5, scale=0.5)
+DEFAULTS = dict(h=0.15, s=6.0, sigma=0.5, scale=0.5)
+G_PEAK = peak(multi_gaussian(across(DEFAULTS), **DEFAULTS))
 DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
 CHUNK = 1 << 15  # the shim's minimum elements per thread chunk
 SIZES = [

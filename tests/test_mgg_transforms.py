@@ -7,13 +7,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers.reference import heaviside, multi_gaussian, peak
+from helpers.reference import across, heaviside, multi_gaussian, peak
 
 import spikegrad
 
 OURS = spikegrad.MultiGaussianGrad()
 THEIRS = braintools.surrogate.MultiGaussianGrad()
-G_PEAK = peak(multi_gaussian, h=0.15, s=6.0, sigma=0.5, scale=0.5)
+DEFAULTS = dict(h=0.15, s=6.0, sigma=0.5, scale=0.5)
+G_PEAK = peak(multi_gaussian(across(DEFAULTS), **DEFAULTS))
 TOL = dict(rtol=4e-6, atol=4e-6 * G_PEAK)
 
 

@@ -3,7 +3,7 @@ reference: random shapes (0-d to 4-d, empty, lengths around the SIMD widths
 and around the threading threshold), dtypes, parameters over their valid
 ranges, and inputs with NaN, +-inf, +-0, subnormals and huge magnitudes.
 
-Checked on every example, against float64 NumPy (reference.py):
+Checked on every example, against float64 NumPy (helpers/family.py):
 * forward: bit-exact Heaviside, right dtype and shape;
 * reverse (vjp with a random cotangent): within the dtype's tolerance, no
   NaN/inf where the reference is finite, right dtype and shape;
@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 from helpers import poisoned
-from helpers.reference import FORMULAS, assert_matches, heaviside, peak
+from helpers.family import reference
+from helpers.reference import across, assert_matches, heaviside, peak
 from helpers.x64 import enable_x64
 from hypothesis import event, given, note
 from hypothesis import strategies as st
@@ -117,7 +118,6 @@ def test_forward_and_vjp_match_float64_reference(case):
     event(f"dtype {x.dtype}")
     event("threaded size" if x.size >= 2 * CHUNK - 3 else "empty" if x.size == 0 else "small size")
     f = make(name, params)
-    formula = FORMULAS[name][0]
     with enable_x64():
         y = poisoned.call(f, jnp.asarray(x))
         g = poisoned.call(vjp_fn(f), jnp.asarray(x), jnp.asarray(t))
@@ -126,8 +126,9 @@ def test_forward_and_vjp_match_float64_reference(case):
     assert g.dtype == x.dtype and g.shape == x.shape
     t64 = t.astype(np.float64)
     with np.errstate(invalid="ignore"):
-        want = t64 * formula(x.astype(np.float64), **params)
-    assert_matches(g, want, t64, peak(formula, **params), f"{name} {x.dtype}")
+        want = t64 * reference(name, x, params)
+    g_peak = peak(reference(name, across(params), params))
+    assert_matches(g, want, t64, g_peak, f"{name} {x.dtype}")
 
 
 @given(cases())

@@ -5,8 +5,6 @@ the number of fake CPU devices is fixed when jax starts."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers.isolated import run_python
+from helpers.reference import gaussian
 from jax.sharding import PartitionSpec as P
 
 import spikegrad
@@ -26,25 +26,13 @@ from spmd_case import CASES  # noqa: E402
 @pytest.mark.parametrize("partitioner", ["shardy", "gspmd"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_spmd_case(partitioner, case):
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    proc = subprocess.run(
-        [sys.executable, str(CASE_SCRIPT), partitioner, case],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    proc = run_python(CASE_SCRIPT, partitioner, case, env={"JAX_PLATFORMS": "cpu"}, timeout=300)
     assert proc.returncode == 0, f"{partitioner}/{case} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
     assert f"ok {partitioner} {case}" in proc.stdout
 
 
 def test_case_script_rejects_unknown_case():
-    proc = subprocess.run(
-        [sys.executable, str(CASE_SCRIPT), "shardy", "no-such-case"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_python(CASE_SCRIPT, "shardy", "no-such-case", timeout=300)
     assert proc.returncode != 0 and "usage" in proc.stderr
 
 
@@ -78,7 +66,5 @@ def test_shard_map_invariant_input_with_varying_weights():
     g = jax.shard_map(loss_grad, mesh=mesh, in_specs=(P(), P("a")), out_specs=P())
     x = jnp.linspace(-1.0, 1.0, 5, dtype=jnp.float32)
     w = jnp.arange(5, dtype=jnp.float32)
-    sigma, alpha = 0.5, 0.5
-    x64 = np.asarray(x, np.float64)
-    want = np.asarray(w) * alpha * np.exp(-(x64**2) / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
+    want = np.asarray(w) * gaussian(np.asarray(x), sigma=0.5, alpha=0.5)
     np.testing.assert_allclose(np.asarray(jax.jit(g)(x, w)), want, rtol=2e-6, atol=1e-7)

@@ -5,15 +5,14 @@ braintools' step exactly and the surrogate gradient within the accuracy budget
 of an independent float64 reference."""
 
 import os
-import subprocess
-import sys
-import textwrap
 
 import braintools.surrogate as bt
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers.isolated import run_python
+from helpers.reference import across, multi_gaussian, peak
 
 import spikegrad.surrogate as sg
 from spikegrad import _lowering
@@ -21,14 +20,7 @@ from spikegrad import _lowering
 PARAMS = dict(h=0.15, s=6.0, sigma=0.5, scale=0.5)
 
 
-def reference_grad(x):
-    """braintools' MultiGaussianGrad derivative in float64 NumPy."""
-    h, s, sigma, scale = PARAMS["h"], PARAMS["s"], PARAMS["sigma"], PARAMS["scale"]
-
-    def pdf(x, mu, sd):
-        return np.exp(-((x - mu) ** 2) / (2 * sd**2)) / (np.sqrt(2 * np.pi) * sd)
-
-    return scale * ((1 + h) * pdf(x, 0, sigma) - h * pdf(x, sigma, s * sigma) - h * pdf(x, -sigma, s * sigma))
+G_PEAK = peak(multi_gaussian(across(PARAMS), **PARAMS))
 
 
 def sizes_around(threshold):
@@ -51,12 +43,11 @@ def test_both_sides_of_the_thresholds(n, dtype):
 
     ct = jnp.ones_like(x)
     got = np.asarray(jax.vjp(spike, x)[1](ct)[0]).astype(np.float64)
-    want = reference_grad(np.asarray(x).astype(np.float64))
-    peak = 0.44  # g'(0) for these parameters
+    want = multi_gaussian(np.asarray(x), **PARAMS)
     if dtype == jnp.float32:
-        tol = 2e-6 * peak
+        tol = 2e-6 * G_PEAK
     else:  # computed in f32 and rounded once: half an ulp of the format, plus the f32 error
-        tol = np.abs(want) * (2.0**-8 if dtype == jnp.bfloat16 else 2.0**-11) + 2e-6 * peak
+        tol = np.abs(want) * (2.0**-8 if dtype == jnp.bfloat16 else 2.0**-11) + 2e-6 * G_PEAK
     assert np.all(np.abs(got - want) <= tol)
 
 
@@ -76,8 +67,7 @@ def test_default_runs_the_ffi_kernels_at_every_size():
 
 def test_knobs_pick_the_ffi_kernel_only_for_large_arrays():
     """Run in a fresh process: the knobs are read at import."""
-    script = textwrap.dedent(
-        f"""
+    script = f"""
         import sys
         sys.path.insert(0, {os.path.dirname(__file__)!r})
         import test_size_thresholds as t
@@ -97,18 +87,13 @@ def test_knobs_pick_the_ffi_kernel_only_for_large_arrays():
                 t.test_both_sides_of_the_thresholds(n, dtype)
         print("knobs ok")
         """
-    )
-    env = dict(os.environ, **{k: str(v) for k, v in KNOBS.items()})
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    out = run_python(script, env={k: str(v) for k, v in KNOBS.items()}, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "knobs ok" in out.stdout
 
 
 @pytest.mark.parametrize("value", ["-1", "many"])
 def test_bad_knob_is_a_clear_error(value):
-    env = dict(os.environ, SPIKEGRAD_GRAD_FFI_MIN_SIZE=value)
-    out = subprocess.run(
-        [sys.executable, "-c", "import spikegrad"], env=env, capture_output=True, text=True, timeout=300
-    )
+    out = run_python("import spikegrad", env={"SPIKEGRAD_GRAD_FFI_MIN_SIZE": value}, timeout=300)
     assert out.returncode != 0
     assert "SPIKEGRAD_GRAD_FFI_MIN_SIZE" in out.stderr

@@ -11,12 +11,14 @@ forward- and reverse-mode autodiff, vmap, jit and the rest. A drop-in for
 
 from . import (
     _ffi,  # noqa: F401  (registers the FFI targets)
+    _native,
     surrogate,
 )
 from ._primitives import spike, surrogate_grad_apply
 from .surrogate import MultiGaussianGrad, Surrogate, multi_gaussian_grad
 
-__version__ = "0.1.0"
+# Cargo.toml holds the one version number; the extension is compiled with it.
+__version__: str = _native.__version__
 
 __all__ = [
     "MultiGaussianGrad",

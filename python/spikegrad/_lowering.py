@@ -18,9 +18,9 @@ import numpy as np
 from jax.interpreters import mlir
 
 from . import _ffi  # noqa: F401  (the targets must be registered before use)
+from ._formulas import formula
 from ._partitioned_ffi import elementwise_ffi_lowering
 from ._primitives import spike_p, surrogate_grad_p, xla_spike
-from ._registry import formula
 
 _heaviside_ffi = elementwise_ffi_lowering("spikegrad_heaviside")
 _grad_ffi = elementwise_ffi_lowering("spikegrad_surrogate_grad")

@@ -12,7 +12,7 @@ its residual. Like braintools, the surrogate is not differentiated again: the
 tangent of ``surrogate_grad_p`` w.r.t. ``x`` is zero (``hessian`` gives zeros).
 
 Both primitives take the static parameters ``surrogate`` (a name from the
-native registry) and ``params`` (a tuple of floats).
+native name table, ``_native.surrogates()``) and ``params`` (a tuple of floats).
 """
 
 from __future__ import annotations
@@ -22,15 +22,11 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jax.interpreters import ad, batching
-
-try:  # jax >= 0.4.36
-    from jax.extend.core import Primitive
-except ImportError:  # pragma: no cover
-    from jax.core import Primitive
-
 from jax._src import core as _core
 from jax._src import dispatch
+from jax.extend.core import Primitive
+from jax.interpreters import ad, batching
+from jax.typing import ArrayLike
 
 __all__ = ["spike", "surrogate_grad_apply", "spike_p", "surrogate_grad_p"]
 
@@ -41,12 +37,12 @@ for _p in (spike_p, surrogate_grad_p):
     _p.def_impl(partial(dispatch.apply_primitive, _p))
 
 
-def spike(x, surrogate: str, params: tuple[float, ...]) -> jax.Array:
+def spike(x: ArrayLike, surrogate: str, params: tuple[float, ...]) -> jax.Array:
     """Heaviside step of ``x`` whose derivative is the named surrogate's ``g'(x)``."""
     return spike_p.bind(x, surrogate=surrogate, params=tuple(params))
 
 
-def surrogate_grad_apply(x, t, surrogate: str, params: tuple[float, ...]) -> jax.Array:
+def surrogate_grad_apply(x: ArrayLike, t: ArrayLike, surrogate: str, params: tuple[float, ...]) -> jax.Array:
     """``t * g'(x)`` with the named surrogate: the fused kernel, low level."""
     return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=tuple(params))
 

@@ -1,4 +1,5 @@
-"""Shared test helpers: float64 references (``reference``, ``family``), the
-dtype-aware comparison (``reference.assert_matches``), running a case in a
-fresh interpreter (``isolated``), float64 on demand (``x64``) and
+"""Shared test helpers: the float64 reference of every surrogate
+(``family``), the comparison against it (``reference.assert_matches``, with
+``peak`` and ``heaviside``), running Python in a fresh interpreter
+(``isolated.run_python``), float64 on demand (``x64.enable_x64``) and
 pre-poisoned output buffers (``poisoned``)."""

@@ -1,5 +1,6 @@
-"""Independent float64 NumPy references for the whole surrogate family, and
-the grid of inputs and parameters the family tests run on.
+"""Independent float64 NumPy references for the whole surrogate family (the
+one reference of each surrogate: every test and script uses these), and the
+grid of inputs and parameters the family tests run on.
 
 Each reference is braintools 0.3's ``surrogate_grad`` expression written in
 float64 NumPy from its formula (with NumPy's own semantics for NaN and inf),
@@ -73,6 +74,8 @@ REFERENCES = {
 
 
 def reference(name, x, params):
+    """g'(x) of the surrogate class ``name`` in float64 (missing parameters take
+    braintools' defaults); NaN and inf propagate without warnings."""
     with np.errstate(all="ignore"):
         return np.asarray(REFERENCES[name](np.asarray(x, dtype=np.float64), **params), dtype=np.float64)
 
@@ -130,9 +133,3 @@ def grid(name, params, dtype):
     inf = np.asarray(np.inf, dtype=dtype)
     base = np.asarray([*np.linspace(-6.0, 6.0, 481), *SPECIAL], dtype=np.float64).astype(dtype)
     return np.concatenate([base, b, np.nextafter(b, inf), np.nextafter(b, -inf)])
-
-
-def peak(want):
-    """The largest finite |g'| among reference values: the scale of the absolute tolerances."""
-    finite = np.abs(want[np.isfinite(want)])
-    return float(finite.max()) if finite.size else 0.0

@@ -1,8 +1,10 @@
-"""Run a snippet of Python in a fresh interpreter, with a timeout.
+"""Run Python in a fresh interpreter, with a timeout: the one way the tests
+start a subprocess.
 
 Used wherever a failure could take the process down (an abort in native code)
 or hang it (a deadlock), and wherever process-wide settings (XLA_FLAGS, CPU
-affinity, float64) must differ from the test process."""
+affinity, float64, environment knobs read at import) must differ from the
+test process."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -20,15 +24,26 @@ class Result:
     stderr: str
 
 
-def run_python(code: str, *, timeout: float = 120, env: dict | None = None, prefix=()) -> Result:
-    """Run ``code`` with this interpreter (``prefix`` e.g. ``["taskset", "-c", "0"]``).
+def run_python(
+    source: str | Path,
+    *args: str,
+    timeout: float = 120,
+    env: dict | None = None,
+    prefix: Sequence[str] = (),
+) -> Result:
+    """Run ``source`` (Python code, or the path of a script) with this
+    interpreter and ``args`` as its ``sys.argv[1:]``; ``env`` is added to this
+    process's environment; ``prefix`` wraps the command (e.g. ``["taskset",
+    "-c", "0"]``).
 
-    Raises AssertionError naming the snippet if it does not finish in time."""
+    Raises AssertionError naming the command if it does not finish in time."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    cmd = [*prefix, sys.executable, "-c", textwrap.dedent(code)]
+    program = [str(source)] if isinstance(source, Path) else ["-c", textwrap.dedent(source)]
+    cmd = [*prefix, sys.executable, *program, *args]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
     except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"subprocess did not finish within {timeout}s (hang?): {cmd[:-1]}") from e
+        shown = cmd if isinstance(source, Path) else [*cmd[: len(prefix) + 2], "<code>", *args]
+        raise AssertionError(f"subprocess did not finish within {timeout}s (hang?): {shown}") from e
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -2,8 +2,76 @@
 ``import spikegrad.surrogate as surrogate`` replaces
 ``import braintools.surrogate as surrogate``."""
 
+from ._advanced import (
+    S2NN,
+    NonzeroSignLog,
+    QPseudoSpike,
+    SlayerGrad,
+    SquarewaveFourierSeries,
+    nonzero_sign_log,
+    q_pseudo_spike,
+    s2nn,
+    slayer_grad,
+    squarewave_fourier_series,
+)
 from ._base import NativeSurrogate, Surrogate
-from ._impl import *  # noqa: F401,F403
-from ._impl import __all__ as _surrogates
+from ._gaussian import (
+    GaussianGrad,
+    InvSquareGrad,
+    MultiGaussianGrad,
+    gaussian_grad,
+    inv_square_grad,
+    multi_gaussian_grad,
+)
+from ._piecewise import (
+    PiecewiseExp,
+    PiecewiseLeakyRelu,
+    PiecewiseQuadratic,
+    piecewise_exp,
+    piecewise_leaky_relu,
+    piecewise_quadratic,
+)
+from ._relu import LeakyRelu, LogTailedRelu, ReluGrad, leaky_relu, log_tailed_relu, relu_grad
+from ._sigmoid import ERF, Arctan, Sigmoid, SoftSign, arctan, erf, sigmoid, soft_sign
 
-__all__ = ["Surrogate", "NativeSurrogate", *_surrogates]
+# braintools' order: the base class, then each class followed by its functional form.
+__all__ = [
+    "Surrogate",
+    "NativeSurrogate",
+    "Sigmoid",
+    "sigmoid",
+    "PiecewiseQuadratic",
+    "piecewise_quadratic",
+    "PiecewiseExp",
+    "piecewise_exp",
+    "SoftSign",
+    "soft_sign",
+    "Arctan",
+    "arctan",
+    "NonzeroSignLog",
+    "nonzero_sign_log",
+    "ERF",
+    "erf",
+    "PiecewiseLeakyRelu",
+    "piecewise_leaky_relu",
+    "SquarewaveFourierSeries",
+    "squarewave_fourier_series",
+    "S2NN",
+    "s2nn",
+    "QPseudoSpike",
+    "q_pseudo_spike",
+    "LeakyRelu",
+    "leaky_relu",
+    "LogTailedRelu",
+    "log_tailed_relu",
+    "ReluGrad",
+    "relu_grad",
+    "GaussianGrad",
+    "gaussian_grad",
+    "MultiGaussianGrad",
+    "multi_gaussian_grad",
+    "InvSquareGrad",
+    "inv_square_grad",
+    "SlayerGrad",
+    "slayer_grad",
+]

@@ -3,23 +3,12 @@ QPseudoSpike, SlayerGrad, NonzeroSignLog."""
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import jax.scipy as jsp
+from jax.typing import ArrayLike
 
 from ._base import NativeSurrogate, functional
-
-__all__ = [
-    "SquarewaveFourierSeries",
-    "squarewave_fourier_series",
-    "S2NN",
-    "s2nn",
-    "QPseudoSpike",
-    "q_pseudo_spike",
-    "SlayerGrad",
-    "slayer_grad",
-    "NonzeroSignLog",
-    "nonzero_sign_log",
-]
 
 
 class SquarewaveFourierSeries(NativeSurrogate):
@@ -35,7 +24,7 @@ class SquarewaveFourierSeries(NativeSurrogate):
     _native_name = "squarewave_fourier_series"
     _param_names = ("n", "t_period")
 
-    def __init__(self, n=2, t_period=8.0):
+    def __init__(self, n: int = 2, t_period: ArrayLike = 8.0) -> None:
         super().__init__(n=n, t_period=t_period)
 
     @staticmethod
@@ -46,7 +35,7 @@ class SquarewaveFourierSeries(NativeSurrogate):
             dx += jnp.cos((2 * i - 1.0) * w * x)
         return dx * (4.0 / t_period)
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         w = jnp.pi * 2.0 / self.t_period
         ret = jnp.sin(w * x)
         for i in range(2, self.n + 1):
@@ -66,7 +55,7 @@ class S2NN(NativeSurrogate):
     _native_name = "s2nn"
     _param_names = ("alpha", "beta", "epsilon")
 
-    def __init__(self, alpha=4.0, beta=1.0, epsilon=1e-8):
+    def __init__(self, alpha: ArrayLike = 4.0, beta: ArrayLike = 1.0, epsilon: ArrayLike = 1e-8) -> None:
         super().__init__(alpha=alpha, beta=beta, epsilon=epsilon)
 
     @staticmethod
@@ -75,7 +64,7 @@ class S2NN(NativeSurrogate):
         x_safe = jnp.where(x < 0.0, 1.0, x)
         return jnp.where(x < 0.0, alpha * sg * (1.0 - sg), beta / (x_safe + 1.0))
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         right = self.beta * jnp.log(jnp.abs(x + 1.0) + self.epsilon) + 0.5
         return jnp.where(x < 0.0, jsp.special.expit(x * self.alpha), right)
 
@@ -91,14 +80,14 @@ class QPseudoSpike(NativeSurrogate):
     _native_name = "q_pseudo_spike"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha=2.0):
+    def __init__(self, alpha: ArrayLike = 2.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
     def formula(x, alpha):
         return jnp.power(1 + 2 / (alpha + 1) * jnp.abs(x), -alpha)
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         a = self.alpha
         base = 1.0 + 2.0 / (a + 1.0) * jnp.abs(x)
         one_minus_a = 1.0 - a
@@ -121,7 +110,7 @@ class SlayerGrad(NativeSurrogate):
     _native_name = "slayer_grad"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
@@ -139,14 +128,14 @@ class NonzeroSignLog(NativeSurrogate):
     _native_name = "nonzero_sign_log"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
     def formula(x, alpha):
         return 1.0 / (1 / alpha + jnp.abs(x))
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         return jnp.where(x < 0, -1.0, 1.0) * jnp.log(jnp.abs(self.alpha * x) + 1)
 
 

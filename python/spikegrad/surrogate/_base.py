@@ -15,18 +15,20 @@ braintools' defaults. ``functional(cls, name)`` makes its functional form.
 from __future__ import annotations
 
 import inspect
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, Concatenate, ParamSpec
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from .. import (
     _lowering,  # noqa: F401  (lowerings must be registered)
     _native,
 )
+from .._formulas import register_formula
 from .._primitives import spike, xla_spike
-from .._registry import register_formula
 
 __all__ = ["Surrogate", "NativeSurrogate", "functional"]
 
@@ -83,26 +85,26 @@ class Surrogate:
     with respect to ``x`` is ``surrogate_grad(x)``.
     """
 
-    def __call__(self, x):
+    def __call__(self, x: ArrayLike) -> jax.Array:
         x = _as_input(x)
         if not jnp.issubdtype(x.dtype, jnp.floating):
             # Integer and bool input: the step in x's dtype, no gradient (as braintools).
             return xla_spike(x)
         return self._spike(x)
 
-    def _spike(self, x):
+    def _spike(self, x: jax.Array) -> jax.Array:
         dx = self.surrogate_grad(jax.lax.stop_gradient(x))
         return _step_with_grad(x, dx)
 
-    def surrogate_fun(self, x) -> jax.Array:
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         """The smooth function whose derivative is ``surrogate_grad``."""
         raise NotImplementedError
 
-    def surrogate_grad(self, x) -> jax.Array:
+    def surrogate_grad(self, x: ArrayLike) -> jax.Array:
         """The surrogate derivative ``g'(x)``."""
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
@@ -150,7 +152,7 @@ class NativeSurrogate(Surrogate):
     #: Parameter names in the order ``repr`` shows them (braintools' order).
     _repr_names: ClassVar[tuple[str, ...] | None] = None
 
-    def __init__(self, **params):
+    def __init__(self, **params: ArrayLike) -> None:
         """Store the parameters (in ``_param_names`` order) and validate them.
 
         Concrete classes spell out braintools' signature and defaults and pass
@@ -228,18 +230,18 @@ class NativeSurrogate(Surrogate):
 
     # ---- the op ------------------------------------------------------------
 
-    def _spike(self, x):
+    def _spike(self, x: jax.Array) -> jax.Array:
         static = self._static_params()
         if static is None or x.dtype not in _NATIVE_DTYPES:
             return super()._spike(x)  # traced parameters, or a float the kernels lack (float8)
         return spike(x, self._native_name, static)
 
-    def surrogate_grad(self, x) -> jax.Array:
+    def surrogate_grad(self, x: ArrayLike) -> jax.Array:
         return self.formula(jnp.asarray(x), *self._param_values())
 
     # ---- identity ------------------------------------------------------------
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         names = self._repr_names or self._param_names
         args = ", ".join(f"{n}={getattr(self, n)}" for n in names)
         return f"{type(self).__name__}({args})"
@@ -251,26 +253,30 @@ class NativeSurrogate(Surrogate):
         values = tuple(v if v is not None else id(getattr(self, n)) for n, v in zip(names, static))
         return (type(self), *values)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         # braintools hashes (class, *parameters in repr order); so does this.
         return hash(self._key())
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         return self._key() == other._key()
 
 
-def functional(cls: type[NativeSurrogate], name: str):
-    """The functional form of a surrogate class, as braintools has for each:
-    ``name(x, *params)`` is ``cls(*params)(x)``, with the class's signature."""
+_P = ParamSpec("_P")
 
-    def spike_function(x, *args, **kwargs):
+
+def functional(cls: Callable[_P, NativeSurrogate], name: str) -> Callable[Concatenate[ArrayLike, _P], jax.Array]:
+    """The functional form of a surrogate class, as braintools has for each:
+    ``name(x, *params)`` is ``cls(*params)(x)``, with the class's signature
+    (for type checkers too: ``x`` then the parameters of ``cls.__init__``)."""
+
+    def spike_function(x: ArrayLike, *args: _P.args, **kwargs: _P.kwargs) -> jax.Array:
         return cls(*args, **kwargs)(x)
 
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    x = inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    spike_function.__signature__ = inspect.Signature([x, *params])
+    x = inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="ArrayLike")
+    spike_function.__signature__ = inspect.Signature([x, *params], return_annotation="jax.Array")
     spike_function.__name__ = spike_function.__qualname__ = name
     spike_function.__module__ = "spikegrad.surrogate"
     spike_function.__doc__ = (

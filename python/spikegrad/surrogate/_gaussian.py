@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from ._base import NativeSurrogate, functional
-
-__all__ = [
-    "GaussianGrad",
-    "gaussian_grad",
-    "MultiGaussianGrad",
-    "multi_gaussian_grad",
-    "InvSquareGrad",
-    "inv_square_grad",
-]
 
 
 class GaussianGrad(NativeSurrogate):
@@ -27,7 +19,7 @@ class GaussianGrad(NativeSurrogate):
     _param_names = ("sigma", "alpha")
     _repr_names = ("alpha", "sigma")
 
-    def __init__(self, sigma=0.5, alpha=0.5):
+    def __init__(self, sigma: ArrayLike = 0.5, alpha: ArrayLike = 0.5) -> None:
         super().__init__(sigma=sigma, alpha=alpha)
 
     @staticmethod
@@ -53,7 +45,7 @@ class MultiGaussianGrad(NativeSurrogate):
     _native_name = "multi_gaussian"
     _param_names = ("h", "s", "sigma", "scale")
 
-    def __init__(self, h=0.15, s=6.0, sigma=0.5, scale=0.5):
+    def __init__(self, h: ArrayLike = 0.15, s: ArrayLike = 6.0, sigma: ArrayLike = 0.5, scale: ArrayLike = 0.5) -> None:
         super().__init__(h=h, s=s, sigma=sigma, scale=scale)
 
     @staticmethod
@@ -73,7 +65,7 @@ class InvSquareGrad(NativeSurrogate):
     _native_name = "inv_square_grad"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha=100.0):
+    def __init__(self, alpha: ArrayLike = 100.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod

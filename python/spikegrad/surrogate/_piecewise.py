@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from ._base import NativeSurrogate, functional
-
-__all__ = [
-    "PiecewiseQuadratic",
-    "piecewise_quadratic",
-    "PiecewiseExp",
-    "piecewise_exp",
-    "PiecewiseLeakyRelu",
-    "piecewise_leaky_relu",
-]
 
 
 class PiecewiseQuadratic(NativeSurrogate):
@@ -26,14 +19,14 @@ class PiecewiseQuadratic(NativeSurrogate):
     _native_name = "piecewise_quadratic"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
     def formula(x, alpha):
         return jnp.where(jnp.abs(x) > 1 / alpha, 0.0, alpha - alpha**2 * jnp.abs(x))
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         a = self.alpha
         inner = (-a * jnp.abs(x) / 2 + 1) * a * x + 0.5
         return jnp.where(x < -1 / a, 0.0, jnp.where(x > 1 / a, 1.0, inner))
@@ -48,14 +41,14 @@ class PiecewiseExp(NativeSurrogate):
     _native_name = "piecewise_exp"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
     def formula(x, alpha):
         return alpha / 2 * jnp.exp(-alpha * jnp.abs(x))
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         a = self.alpha
         return jnp.where(x < 0, jnp.exp(a * x) / 2, 1 - jnp.exp(-a * x) / 2)
 
@@ -71,14 +64,14 @@ class PiecewiseLeakyRelu(NativeSurrogate):
     _native_name = "piecewise_leaky_relu"
     _param_names = ("c", "w")
 
-    def __init__(self, c=0.01, w=1.0):
+    def __init__(self, c: ArrayLike = 0.01, w: ArrayLike = 1.0) -> None:
         super().__init__(c=c, w=w)
 
     @staticmethod
     def formula(x, c, w):
         return jnp.where(jnp.abs(x) > w, c, 1 / (2 * w))
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         c, w = self.c, self.w
         return jnp.where(x < -w, c * x + c * w, jnp.where(x > w, c * x - c * w + 1, 0.5 * x / w + 0.5))
 

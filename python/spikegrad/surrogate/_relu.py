@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from ._base import NativeSurrogate, functional
-
-__all__ = ["LeakyRelu", "leaky_relu", "LogTailedRelu", "log_tailed_relu", "ReluGrad", "relu_grad"]
 
 
 class LeakyRelu(NativeSurrogate):
@@ -19,14 +19,14 @@ class LeakyRelu(NativeSurrogate):
     _native_name = "leaky_relu"
     _param_names = ("alpha", "beta")
 
-    def __init__(self, alpha=0.1, beta=1.0):
+    def __init__(self, alpha: ArrayLike = 0.1, beta: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha, beta=beta)
 
     @staticmethod
     def formula(x, alpha, beta):
         return jnp.where(x < 0.0, alpha, beta)
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         return jnp.where(x < 0.0, self.alpha * x, self.beta * x)
 
 
@@ -40,7 +40,7 @@ class LogTailedRelu(NativeSurrogate):
     _native_name = "log_tailed_relu"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha=0.0):
+    def __init__(self, alpha: ArrayLike = 0.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
@@ -48,7 +48,7 @@ class LogTailedRelu(NativeSurrogate):
         x_safe = jnp.where(x > 1, x, 1.0)
         return jnp.where(x > 1, 1 / x_safe, jnp.where(x > 0, 1.0, alpha))
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         x_safe = jnp.where(x > 1, x, 1.0)
         return jnp.where(x > 1, 1.0 + jnp.log(x_safe), jnp.where(x > 0, x, self.alpha * x))
 
@@ -64,7 +64,7 @@ class ReluGrad(NativeSurrogate):
     _native_name = "relu_grad"
     _param_names = ("alpha", "width")
 
-    def __init__(self, alpha=0.3, width=1.0):
+    def __init__(self, alpha: ArrayLike = 0.3, width: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha, width=width)
 
     @staticmethod

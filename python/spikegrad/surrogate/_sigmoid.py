@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import jax.scipy as jsp
+from jax.typing import ArrayLike
 
 from ._base import NativeSurrogate, functional
-
-__all__ = ["Sigmoid", "sigmoid", "SoftSign", "soft_sign", "Arctan", "arctan", "ERF", "erf"]
 
 
 class Sigmoid(NativeSurrogate):
@@ -20,7 +20,7 @@ class Sigmoid(NativeSurrogate):
     _native_name = "sigmoid"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha: float = 4.0):
+    def __init__(self, alpha: ArrayLike = 4.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
@@ -28,7 +28,7 @@ class Sigmoid(NativeSurrogate):
         sgax = jsp.special.expit(x * alpha)
         return (1.0 - sgax) * sgax * alpha
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         return jsp.special.expit(self.alpha * x)
 
 
@@ -42,14 +42,14 @@ class SoftSign(NativeSurrogate):
     _native_name = "soft_sign"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
     def formula(x, alpha):
         return alpha * 0.5 / (1 + jnp.abs(alpha * x)) ** 2
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         return x / (2 / self.alpha + 2 * jnp.abs(x)) + 0.5
 
 
@@ -63,14 +63,14 @@ class Arctan(NativeSurrogate):
     _native_name = "arctan"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
     def formula(x, alpha):
         return alpha * 0.5 / (1 + (jnp.pi / 2 * alpha * x) ** 2)
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         return jnp.arctan(jnp.pi / 2 * self.alpha * x) / jnp.pi + 0.5
 
 
@@ -84,14 +84,14 @@ class ERF(NativeSurrogate):
     _native_name = "erf"
     _param_names = ("alpha",)
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: ArrayLike = 1.0) -> None:
         super().__init__(alpha=alpha)
 
     @staticmethod
     def formula(x, alpha):
         return alpha / jnp.sqrt(jnp.pi) * jnp.exp(-jnp.power(alpha, 2) * x * x)
 
-    def surrogate_fun(self, x):
+    def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         return 0.5 * (1.0 - jsp.special.erf(-self.alpha * x))
 
 

@@ -1,8 +1,11 @@
-"""Name -> XLA-native formula of g'(x), for every native surrogate.
+"""Native name -> jnp formula of g'(x), for every native surrogate.
 
 The native kernels (Rust, CPU) and these jnp formulas compute the same
 function. The formulas serve the platforms without the FFI targets (GPU, TPU),
-the path for traced parameters, and ``Surrogate.surrogate_grad``.
+the path for traced parameters, and ``Surrogate.surrogate_grad``. Each
+``NativeSurrogate`` subclass adds its own when it is defined. (The Rust name
+table of kernels, ``src/registry.rs``, is "the registry"; this is only its
+XLA-native counterpart.)
 """
 
 from __future__ import annotations
