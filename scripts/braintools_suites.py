@@ -26,6 +26,22 @@ SUITES = {
     "0.4": ["_impl_test.py"],
 }
 PRIVATE = re.compile(r"\bheaviside_p\b|\b_heaviside_\w+")
+#: Tests that check braintools' float32 rounding rather than the function, by
+#: release, with the reason; deselected and listed in the run's output.
+KNOWN_DIFFERENCES = {
+    "0.3": {
+        "_impl_extra_test.py::TestSquarewaveFourierSeriesExtra::test_n_equals_one_no_loop": (
+            "expects cos(w*x) with w*x rounded to float32 (-2.2e-8 at x=2, T=8) within 1e-8; the kernel "
+            "reduces x exactly (0 there), and surrogate_grad gives grad's bits"
+        ),
+    },
+    "0.4": {
+        "_impl_test.py::TestSquarewaveFourierSeriesExtra::test_n_equals_one_no_loop": (
+            "expects cos(w*x) with w*x rounded to float32 (-2.2e-8 at x=2, T=8) within 1e-8; the kernel "
+            "reduces x exactly (0 there), and surrogate_grad gives grad's bits"
+        ),
+    },
+}
 
 
 def release() -> tuple[str, Path]:
@@ -67,13 +83,15 @@ def main(dest: str) -> None:
     version, src = release()
     out = Path(dest)
     out.mkdir(parents=True, exist_ok=True)
+    prefix = f"bt{version.replace('.', '')}"
     for name in SUITES[version]:
-        (out / f"bt{version.replace('.', '')}{name}").write_text(
-            point_at_spikegrad((src / name).read_text(), name)
-        )
+        (out / f"{prefix}{name}").write_text(point_at_spikegrad((src / name).read_text(), name))
     base = public_base_tests((src / "_base_test.py").read_text())
-    (out / f"bt{version.replace('.', '')}_base_public_test.py").write_text(base)
+    (out / f"{prefix}_base_public_test.py").write_text(base)
+    # First line: the release; then one "node-id<TAB>reason" per known difference.
     print(version)
+    for node, reason in KNOWN_DIFFERENCES[version].items():
+        print(f"{prefix}{node}\t{reason}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,14 @@ shift || true
 PY="$(cd "$VENV" && pwd)/bin/python"
 DEST=$(mktemp -d)
 trap 'rm -rf "$DEST"' EXIT
-version=$("$PY" scripts/braintools_suites.py "$DEST")
+listing=$("$PY" scripts/braintools_suites.py "$DEST")
+version=$(head -n 1 <<<"$listing")
 echo "== braintools $version's surrogate tests against spikegrad ($VENV)"
+deselect=()
+while IFS=$'\t' read -r node reason; do
+  [ -n "$node" ] || continue
+  echo "   deselected (known difference): $node: $reason"
+  deselect+=(--deselect "$node")
+done < <(tail -n +2 <<<"$listing")
 # Run from the copy's directory so that our tests/conftest.py is not picked up.
-(cd "$DEST" && "$PY" -m pytest -q -p no:cacheprovider --rootdir "$DEST" . "$@")
+(cd "$DEST" && "$PY" -m pytest -q -p no:cacheprovider --rootdir "$DEST" "${deselect[@]}" . "$@")

@@ -268,7 +268,11 @@ mod tests {
         let mut out = [7.0f32; 3];
         heaviside_f32(&x, &mut out);
         assert_eq!(out, [1.0, 1.0, 0.0]);
-        let x = [-f64::from_bits(1), -f64::from_bits(0x000f_ffff_ffff_ffff), -f64::MIN_POSITIVE];
+        let x = [
+            -f64::from_bits(1),
+            -f64::from_bits(0x000f_ffff_ffff_ffff),
+            -f64::MIN_POSITIVE,
+        ];
         let mut out = [7.0f64; 3];
         heaviside_f64(&x, &mut out);
         assert_eq!(out, [1.0, 1.0, 0.0]);

@@ -57,7 +57,10 @@ def _defaults(f):
 
 @pytest.mark.parametrize(
     "make, xs",
-    [(lambda: sg.SquarewaveFourierSeries(n=3, t_period=6.0), [1.0, -1.0]), (lambda: sg.Sigmoid(alpha=3.0), [2.0, -2.0])],
+    [
+        (lambda: sg.SquarewaveFourierSeries(n=3, t_period=6.0), [1.0, -1.0]),
+        (lambda: sg.Sigmoid(alpha=3.0), [2.0, -2.0]),
+    ],
 )
 def test_scalar_grad_equals_surrogate_grad_where_braintools_suites_check(make, xs):
     f = make()
