@@ -2,11 +2,15 @@
 # Set up and run every test: the wheel is built once (scripts/setup.sh), lint
 # runs (scripts/lint.sh), the Rust unit tests run, then the Python suite runs against that same wheel
 # twice: in .venv with the newest jax, and in .venv-oldest with the oldest
-# supported jax (scripts/setup_oldest.sh). Extra arguments go to pytest.
+# supported jax (scripts/setup_oldest.sh). Then braintools' own surrogate tests
+# run against spikegrad with braintools 0.3.0 (.venv) and 0.4.0 (.venv-bt04,
+# scripts/setup_braintools04.sh), and there our braintools_rules tests under
+# 0.4's rules. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/setup_oldest.sh
+bash scripts/setup_braintools04.sh
 export PYO3_PYTHON="$PWD/.venv/bin/python"
 
 bash scripts/lint.sh
@@ -25,6 +29,17 @@ for venv in .venv .venv-oldest; do
   fi
   echo "$venv (jax $version): $(tail -n 1 "$LOGS/$venv.log")" >>"$LOGS/summary"
 done
+for venv in .venv .venv-bt04; do
+  if ! bash scripts/braintools_suites.sh "$venv" 2>&1 | tee "$LOGS/bt$venv.log"; then
+    status=1
+  fi
+  echo "$venv braintools suite: $(tail -n 1 "$LOGS/bt$venv.log")" >>"$LOGS/summary"
+done
+echo "== pytest -m braintools_rules in .venv-bt04 (braintools 0.4 rules)"
+if ! .venv-bt04/bin/python -m pytest -q -m braintools_rules tests "$@" 2>&1 | tee "$LOGS/rules04.log"; then
+  status=1
+fi
+echo ".venv-bt04 braintools_rules tests: $(tail -n 1 "$LOGS/rules04.log")" >>"$LOGS/summary"
 echo "== summary"
 cat "$LOGS/summary"
 exit $status

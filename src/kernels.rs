@@ -132,31 +132,36 @@ trait StepBits: Copy + Send + Sync {
     /// The bit pattern of 1.0.
     const ONE: Self;
     const ZERO: Self;
-    /// `x >= 0` from the bits: sign clear and not NaN, or negative zero.
+    /// `x >= 0` from the bits: sign clear and not NaN, or a negative zero or
+    /// subnormal. XLA on CPU reads subnormal inputs as zero, so -1e-45 (f32)
+    /// steps to 1 there; the kernel gives the same answer.
     fn non_negative(self) -> bool;
 }
 
 macro_rules! step_bits {
-    ($bits:ty, $one:expr, $sign:expr, $inf:expr) => {
+    ($bits:ty, $one:expr, $sign:expr, $inf:expr, $min_normal:expr) => {
         impl StepBits for $bits {
             const ONE: Self = $one;
             const ZERO: Self = 0;
             #[inline(always)]
             fn non_negative(self) -> bool {
                 let magnitude = self & !$sign;
-                (self & $sign == 0 && magnitude <= $inf) || magnitude == 0
+                (self & $sign == 0 && magnitude <= $inf) || magnitude < $min_normal
             }
         }
     };
 }
 
-step_bits!(u16, 0x3c00, 0x8000, 0x7c00); // f16; bf16 uses its own ONE below
-step_bits!(u32, 0x3f80_0000, 0x8000_0000, 0x7f80_0000);
+// f16 subnormals are normal once widened to f32, as XLA computes them: only
+// zero counts as zero (min_normal 1). bf16 uses its own ONE below.
+step_bits!(u16, 0x3c00, 0x8000, 0x7c00, 1);
+step_bits!(u32, 0x3f80_0000, 0x8000_0000, 0x7f80_0000, 0x0080_0000);
 step_bits!(
     u64,
     0x3ff0_0000_0000_0000,
     0x8000_0000_0000_0000,
-    0x7ff0_0000_0000_0000
+    0x7ff0_0000_0000_0000,
+    0x0010_0000_0000_0000
 );
 
 /// bf16 bits: same sign and exponent layout as the top half of an f32.
@@ -170,7 +175,7 @@ impl StepBits for Bf16Bits {
     #[inline(always)]
     fn non_negative(self) -> bool {
         let magnitude = self.0 & 0x7fff;
-        (self.0 & 0x8000 == 0 && magnitude <= 0x7f80) || magnitude == 0
+        (self.0 & 0x8000 == 0 && magnitude <= 0x7f80) || magnitude < 0x0080
     }
 }
 
@@ -250,7 +255,33 @@ mod tests {
         ];
         let mut out = [7.0f32; 9];
         heaviside_f32(&x, &mut out);
-        assert_eq!(out, [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+        // -1e-45 is subnormal: read as zero, as XLA on CPU does.
+        assert_eq!(out, [0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn negative_subnormals_step_to_one_except_f16() {
+        let f32_min = f32::MIN_POSITIVE; // smallest normal
+        let x = [-f32::from_bits(1), -f32::from_bits(0x007f_ffff), -f32_min];
+        let mut out = [7.0f32; 3];
+        heaviside_f32(&x, &mut out);
+        assert_eq!(out, [1.0, 1.0, 0.0]);
+        let x = [
+            -f64::from_bits(1),
+            -f64::from_bits(0x000f_ffff_ffff_ffff),
+            -f64::MIN_POSITIVE,
+        ];
+        let mut out = [7.0f64; 3];
+        heaviside_f64(&x, &mut out);
+        assert_eq!(out, [1.0, 1.0, 0.0]);
+        // bf16: 0x8001 and 0x807f are negative subnormals, 0x8080 the smallest normal.
+        let mut out = [7u16; 3];
+        heaviside_bf16(&[0x8001, 0x807f, 0x8080], &mut out);
+        assert_eq!(out, [0x3f80, 0x3f80, 0]);
+        // f16 subnormals are normal f32 numbers: negative ones step to 0.
+        let mut out = [7u16; 3];
+        heaviside_f16(&[0x8001, 0x83ff, 0x8000], &mut out);
+        assert_eq!(out, [0, 0, 0x3c00]);
     }
 
     #[test]

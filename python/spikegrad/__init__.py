@@ -7,6 +7,9 @@ forward- and reverse-mode autodiff, vmap, jit and the rest. A drop-in for
 
     import spikegrad.surrogate as surrogate
     spike = surrogate.MultiGaussianGrad()
+
+Where braintools 0.3 and 0.4 differ, spikegrad follows the installed release
+(``braintools_rules``, ``set_braintools_rules``; docs/braintools_versions.md).
 """
 
 from . import (
@@ -15,6 +18,7 @@ from . import (
     surrogate,
 )
 from ._primitives import spike, surrogate_grad_apply
+from ._rules import braintools_rules, braintools_rules_in_force, set_braintools_rules
 from .surrogate import MultiGaussianGrad, Surrogate, multi_gaussian_grad
 
 # Cargo.toml holds the one version number; the extension is compiled with it.
@@ -23,7 +27,10 @@ __version__: str = _native.__version__
 __all__ = [
     "MultiGaussianGrad",
     "Surrogate",
+    "braintools_rules",
+    "braintools_rules_in_force",
     "multi_gaussian_grad",
+    "set_braintools_rules",
     "spike",
     "surrogate",
     "surrogate_grad_apply",

@@ -2,7 +2,8 @@
 
 The native kernels (Rust, CPU) and these jnp formulas compute the same
 function. The formulas serve the platforms without the FFI targets (GPU, TPU),
-the path for traced parameters, and ``Surrogate.surrogate_grad``. Each
+the path for traced parameters, ``Surrogate.surrogate_grad``, and the
+derivative of g'(x) (second derivatives under braintools 0.4's rules). Each
 ``NativeSurrogate`` subclass adds its own when it is defined. (The Rust name
 table of kernels, ``src/registry.rs``, is "the registry"; this is only its
 XLA-native counterpart.)
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 
 Formula = Callable[..., jax.Array]
 
@@ -28,3 +30,14 @@ def formula(name: str) -> Formula:
         return _FORMULAS[name]
     except KeyError:
         raise ValueError(f"spikegrad: unknown surrogate {name!r}; known: {sorted(_FORMULAS)}") from None
+
+
+def _compute_dtype(dtype):
+    return jnp.float32 if jnp.dtype(dtype).itemsize < 4 else dtype
+
+
+def xla_grad(x, t, *, surrogate, params):
+    """``t * g'(x)`` in jnp, widened like the native kernels."""
+    ct = _compute_dtype(x.dtype)
+    g = formula(surrogate)(x.astype(ct), *params)
+    return (t.astype(ct) * g).astype(x.dtype)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import os
 
-import jax.numpy as jnp
 import numpy as np
 from jax.interpreters import mlir
 
 from . import _ffi  # noqa: F401  (the targets must be registered before use)
-from ._formulas import formula
+from ._formulas import xla_grad
 from ._partitioned_ffi import elementwise_ffi_lowering
 from ._primitives import spike_p, surrogate_grad_p, xla_spike
 
@@ -58,17 +57,6 @@ def _grad_cpu(ctx, x, t, *, surrogate, params):
     if ctx.avals_in[0].size < GRAD_FFI_MIN_SIZE:
         return _grad_xla_lowering(ctx, x, t, surrogate=surrogate, params=params)
     return _grad_ffi(ctx, x, t, surrogate=surrogate, params=np.asarray(params, dtype=np.float64))
-
-
-def _compute_dtype(dtype):
-    return jnp.float32 if jnp.dtype(dtype).itemsize < 4 else dtype
-
-
-def xla_grad(x, t, *, surrogate, params):
-    """``t * g'(x)`` in jnp, widened like the native kernels."""
-    ct = _compute_dtype(x.dtype)
-    g = formula(surrogate)(x.astype(ct), *params)
-    return (t.astype(ct) * g).astype(x.dtype)
 
 
 def _spike_xla(x, *, surrogate, params):

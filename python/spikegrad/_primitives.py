@@ -8,8 +8,10 @@ The JVP of ``spike_p`` is ``surrogate_grad_p(x, tx)``. ``surrogate_grad_p`` is
 linear in ``t`` and its transpose is itself (``g'(x)`` is a diagonal
 Jacobian), so forward mode (jvp, jacfwd, linearize) and reverse mode (grad,
 vjp, jacrev) run the same Rust kernel, and a reverse pass keeps only ``x`` as
-its residual. Like braintools, the surrogate is not differentiated again: the
-tangent of ``surrogate_grad_p`` w.r.t. ``x`` is zero (``hessian`` gives zeros).
+its residual. The tangent of ``surrogate_grad_p`` w.r.t. ``x`` follows the
+braintools rules in force (``_rules``): zero under 0.3's (the surrogate is not
+differentiated again; ``hessian`` gives zeros), ``t * g''(x) * tx`` under
+0.4's, computed by XLA from the jnp formula (second order is off the hot path).
 
 Both primitives take the static parameters ``surrogate`` (a name from the
 native name table, ``_native.surrogates()``) and ``params`` (a tuple of floats).
@@ -27,6 +29,9 @@ from jax._src import dispatch
 from jax.extend.core import Primitive
 from jax.interpreters import ad, batching
 from jax.typing import ArrayLike
+
+from ._formulas import xla_grad
+from ._rules import differentiates_surrogate
 
 __all__ = ["spike", "surrogate_grad_apply", "spike_p", "surrogate_grad_p"]
 
@@ -98,11 +103,18 @@ def _spike_jvp(primals, tangents, *, surrogate, params):
 
 def _grad_jvp(primals, tangents, *, surrogate, params):
     x, t = primals
-    _, tt = tangents  # d/dx of g'(x) is taken as zero, as in braintools
+    tx, tt = tangents
     y = surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params)
-    if type(tt) is ad.Zero:
+    terms = []
+    if type(tt) is not ad.Zero:
+        terms.append(surrogate_grad_p.bind(x, tt, surrogate=surrogate, params=params))
+    # d/dx of g'(x): zero under braintools 0.3's rules, g''(x) under 0.4's.
+    if type(tx) is not ad.Zero and differentiates_surrogate():
+        _, dx_term = jax.jvp(lambda x_: xla_grad(x_, t, surrogate=surrogate, params=params), (x,), (tx,))
+        terms.append(dx_term)
+    if not terms:
         return y, _zeros_like_output(y)
-    return y, surrogate_grad_p.bind(x, tt, surrogate=surrogate, params=params)
+    return y, terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
 def _grad_transpose(ct, x, t, *, surrogate, params):

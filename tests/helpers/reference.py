@@ -71,9 +71,17 @@ def peak(values) -> float:
 
 
 def heaviside(x) -> np.ndarray:
-    """1 where x >= 0 (-0.0 included), 0 where x < 0 or NaN, in x's dtype."""
+    """1 where x >= 0 (-0.0 included), 0 where x < 0 or NaN, in x's dtype.
+    A negative subnormal steps to 1 (XLA on CPU reads subnormal inputs as
+    zero), except in float16, which is computed in float32 where its
+    subnormals are normal numbers."""
     x = np.asarray(x)
-    return (x.astype(np.float64) >= 0).astype(x.dtype)
+    x64 = x.astype(np.float64)
+    step = x64 >= 0
+    if np.issubdtype(x.dtype, np.floating) or x.dtype in HALF_DTYPES:
+        if x.dtype != np.float16:
+            step |= np.abs(x64) < float(ml_dtypes.finfo(x.dtype).smallest_normal)
+    return step.astype(x.dtype)
 
 
 def as_f64(a) -> np.ndarray:

@@ -3,7 +3,9 @@
 ``Surrogate`` matches braintools' base class: calling an instance gives the
 Heaviside step of ``x`` whose derivative is ``surrogate_grad(x)``. A user's
 subclass that only defines ``surrogate_grad`` in jnp works under every JAX
-transformation through the XLA-native path, as in braintools.
+transformation through the XLA-native path, as in braintools. Where braintools
+0.3 and 0.4 differ (parameter and second derivatives, integer inputs, equality
+of a user's subclass), the rules in force decide (``spikegrad._rules``).
 
 ``NativeSurrogate`` adds what a Rust-backed surrogate needs: its parameter
 names, its native kernel name, its jnp formula, validation, repr, hash and
@@ -14,6 +16,7 @@ braintools' defaults. ``functional(cls, name)`` makes its functional form.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import ClassVar, Concatenate, ParamSpec
@@ -27,8 +30,9 @@ from .. import (
     _lowering,  # noqa: F401  (lowerings must be registered)
     _native,
 )
-from .._formulas import register_formula
-from .._primitives import spike, xla_spike
+from .._formulas import register_formula, xla_grad
+from .._primitives import spike, surrogate_grad_apply, xla_spike
+from .._rules import braintools_rules_in_force
 
 __all__ = ["Surrogate", "NativeSurrogate", "functional"]
 
@@ -61,7 +65,7 @@ def _as_input(x) -> jax.Array:
 
 @jax.custom_jvp
 def _step_with_grad(x, dx):
-    """The step of x, whose tangent is ``tx * dx + tdx`` (braintools' rule)."""
+    """The step of x, whose tangent is ``tx * dx + tdx`` (braintools 0.3's rule)."""
     return xla_spike(x)
 
 
@@ -76,6 +80,34 @@ def _step_with_grad_jvp(primals, tangents):
     return out, (tx * dx + tdx).astype(out.dtype)
 
 
+@jax.custom_jvp
+def _step_with_surrogate(x, dx):
+    """The step of x, whose tangent is ``tx * dx`` (braintools 0.4's rule)."""
+    return xla_spike(x)
+
+
+@_step_with_surrogate.defjvp
+def _step_with_surrogate_jvp(primals, tangents):
+    x, dx = primals
+    tx, _ = tangents
+    # The tangent of dx is dropped, so a derivative w.r.t. a surrogate parameter
+    # is 0; dx is not stopped, so differentiating again gives g''(x).
+    out = xla_spike(x)
+    return out, (tx * dx).astype(out.dtype)
+
+
+def _same_attribute(a, b) -> bool:
+    """braintools 0.4's attribute equality: identical, or ``a == b`` is a plain
+    True (so arrays, whose ``==`` is elementwise, compare by identity)."""
+    if a is b:
+        return True
+    try:
+        same = a == b
+    except Exception:
+        return False
+    return isinstance(same, (bool, np.bool_)) and bool(same)
+
+
 class Surrogate:
     """The base surrogate gradient function, as in ``braintools.surrogate``.
 
@@ -88,13 +120,17 @@ class Surrogate:
     def __call__(self, x: ArrayLike) -> jax.Array:
         x = _as_input(x)
         if not jnp.issubdtype(x.dtype, jnp.floating):
-            # Integer and bool input: the step in x's dtype, no gradient (as braintools).
-            return xla_spike(x)
+            if braintools_rules_in_force() == "0.3":
+                # The step in x's dtype, no gradient (braintools 0.3).
+                return xla_spike(x)
+            x = x.astype(jnp.result_type(float))  # the default float (braintools 0.4)
         return self._spike(x)
 
     def _spike(self, x: jax.Array) -> jax.Array:
-        dx = self.surrogate_grad(jax.lax.stop_gradient(x))
-        return _step_with_grad(x, dx)
+        if braintools_rules_in_force() == "0.3":
+            dx = self.surrogate_grad(jax.lax.stop_gradient(x))
+            return _step_with_grad(x, dx)
+        return _step_with_surrogate(x, self.surrogate_grad(x))
 
     def surrogate_fun(self, x: ArrayLike) -> jax.Array:
         """The smooth function whose derivative is ``surrogate_grad``."""
@@ -106,6 +142,26 @@ class Surrogate:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    # Equality of a user's subclass: by identity under braintools 0.3's rules;
+    # by class and attributes under 0.4's, so that equal surrogates passed as a
+    # static argument to jit share one compiled program.
+
+    def __eq__(self, other):
+        if braintools_rules_in_force() == "0.3":
+            return self is other or NotImplemented
+        if type(other) is not type(self):
+            return NotImplemented
+        mine, theirs = vars(self), vars(other)
+        return mine.keys() == theirs.keys() and all(_same_attribute(v, theirs[k]) for k, v in mine.items())
+
+    def __hash__(self):
+        if braintools_rules_in_force() == "0.3":
+            return object.__hash__(self)
+        try:
+            return hash((type(self), tuple(sorted(vars(self).items()))))
+        except TypeError:  # an unhashable attribute (an array): the names only
+            return hash((type(self), tuple(sorted(vars(self)))))
 
 
 #: The input dtypes the native kernels take; other floats take the XLA path.
@@ -237,7 +293,13 @@ class NativeSurrogate(Surrogate):
         return spike(x, self._native_name, static)
 
     def surrogate_grad(self, x: ArrayLike) -> jax.Array:
-        return self.formula(jnp.asarray(x), *self._param_values())
+        """``g'(x)``: on the native path the same kernel as ``jax.grad(self)``
+        runs (so the two agree bit for bit); differentiable in ``x`` (g'')."""
+        x = _as_input(x)
+        static = self._static_params()
+        if static is None or x.dtype not in _NATIVE_DTYPES:
+            return self.formula(x, *self._param_values())
+        return _native_surrogate_grad(x, self._native_name, static)
 
     # ---- identity ------------------------------------------------------------
 
@@ -261,6 +323,20 @@ class NativeSurrogate(Surrogate):
         if type(other) is not type(self):
             return NotImplemented
         return self._key() == other._key()
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _native_surrogate_grad(x, name, params):
+    return surrogate_grad_apply(x, jnp.ones_like(x), name, params)
+
+
+@_native_surrogate_grad.defjvp
+def _native_surrogate_grad_jvp(name, params, primals, tangents):
+    (x,), (tx,) = primals, tangents
+    # g''(x) from the jnp formula, under either rule set: braintools'
+    # surrogate_grad is a plain jnp function, differentiable in x.
+    _, dg = jax.jvp(lambda x_: xla_grad(x_, jnp.ones_like(x_), surrogate=name, params=params), (x,), (tx,))
+    return _native_surrogate_grad(x, name, params), dg
 
 
 _P = ParamSpec("_P")
