@@ -22,8 +22,8 @@ from helpers.reference import assert_matches
 from helpers.x64 import enable_x64
 
 import spikegrad.surrogate as sg
-from spikegrad._primitives import xla_spike
 from spikegrad._formulas import xla_grad
+from spikegrad._primitives import xla_spike
 
 pytestmark = pytest.mark.braintools_rules
 
