@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-TAG=${SPIKEGRAD_MANYLINUX:-manylinux_2_28}
+TAG=${SPIKEGRAD_MANYLINUX:-manylinux_2_27}
 TARGET=x86_64-unknown-linux-gnu
 JAXLIB_PIN=$(sed -n 's/.*"\(jaxlib==[0-9.]*\)".*/\1/p' pyproject.toml | head -n 1)
 
@@ -45,7 +45,8 @@ WHEEL=$(ls wheelhouse/spikegrad-*.whl)
 echo "== auditwheel show $(basename "$WHEEL")"
 REPORT=$(auditwheel show "$WHEEL")
 echo "$REPORT"
-if ! grep -qE "consistent with the following platform tag:[[:space:]]*\"?manylinux_" <<<"$REPORT"; then
+# auditwheel wraps its lines: join them before matching.
+if ! tr -s '[:space:]' ' ' <<<"$REPORT" | grep -qE "consistent with the following platform tag: \"manylinux_"; then
   echo "build_wheel: auditwheel does not accept $(basename "$WHEEL") as manylinux" >&2
   exit 1
 fi
