@@ -65,7 +65,9 @@ subprocess.run([sys.executable, "-c", block], check=True)
 EOF
 
 echo "== pytest (a slice of the suite)"
-in_venv python -m pytest -q -p no:cacheprovider \
-  tests/test_mgg_values.py tests/test_mgg_transforms.py tests/test_errors.py \
-  tests/test_jaxlib_version.py tests/test_docs_brainpy.py
+# The parts that depend on how the extension was built and linked: values
+# against braintools and float64, error paths (C++ exceptions through the
+# static libc++), the jaxlib version check, and the brainpy page.
+in_venv python -m pytest -q -p no:cacheprovider --durations=5 \
+  tests/test_mgg_values.py tests/test_errors.py tests/test_jaxlib_version.py tests/test_docs_brainpy.py
 echo "test_wheel: $(basename "$SPIKEGRAD_WHEEL") passed in a venv without a toolchain"
