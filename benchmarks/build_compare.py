@@ -3,7 +3,9 @@ two builds of spikegrad (say the manylinux wheel and a `pip install .` build),
 which cannot load into one process.
 
 Run it alternately in each build's venv; compare the per-build ratios
-(braintools time / spikegrad time), which cancel most of the machine's load:
+(braintools time / spikegrad time), which cancel most of the machine's load.
+Besides wall time it reports the process's CPU time per call (all threads),
+which other jobs on a busy machine disturb less than wall time:
 
     python benchmarks/build_compare.py --label wheel
 """
@@ -14,6 +16,7 @@ import argparse
 import importlib.metadata
 import json
 import pathlib
+import time
 
 import braintools
 import jax
@@ -36,6 +39,18 @@ def op(kind, f):
     return jax.jit(lambda x, t: jax.vjp(f, x)[1](t)[0])
 
 
+def cpu_per_call(fns, operands, repeats, calls=20):
+    """Minimum over interleaved samples of the process CPU time per call."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.process_time()
+            for _ in range(calls):
+                jax.block_until_ready(fn(*operands))
+            best[name] = min(best[name], (time.process_time() - t0) / calls)
+    return best
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--label", required=True, help="name of this build in the output")
@@ -51,10 +66,13 @@ def main(argv=None):
         fns = {"spikegrad": op(kind, ours), "braintools": op(kind, theirs)}
         timings = time_interleaved(fns, {name: operands for name in fns}, repeats=args.repeats)
         name = f"{kind} {jnp.dtype(dtype).name} 2^{n.bit_length() - 1}"
+        cpu = cpu_per_call(fns, operands, args.repeats)
         results[name] = {
             "spikegrad_us": round(timings["spikegrad"].best * 1e6, 1),
             "braintools_us": round(timings["braintools"].best * 1e6, 1),
             "ratio": round(timings["braintools"].best / timings["spikegrad"].best, 2),
+            "spikegrad_cpu_us": round(cpu["spikegrad"] * 1e6, 1),
+            "braintools_cpu_us": round(cpu["braintools"] * 1e6, 1),
         }
     where = pathlib.Path(spikegrad.__file__).parent
     print(
