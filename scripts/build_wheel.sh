@@ -46,7 +46,8 @@ echo "== auditwheel show $(basename "$WHEEL")"
 REPORT=$(auditwheel show "$WHEEL")
 echo "$REPORT"
 # auditwheel wraps its lines: join them before matching.
-if ! tr -s '[:space:]' ' ' <<<"$REPORT" | grep -qE "consistent with the following platform tag: \"manylinux_"; then
+JOINED=$(tr -s '[:space:]' ' ' <<<"$REPORT")
+if ! grep -qE "consistent with the following platform tag: \"manylinux_" <<<"$JOINED"; then
   echo "build_wheel: auditwheel does not accept $(basename "$WHEEL") as manylinux" >&2
   exit 1
 fi
@@ -68,4 +69,15 @@ if grep -qE "libstdc\+\+|libc\+\+" <<<"$NEEDED"; then
   echo "build_wheel: the extension links a C++ runtime dynamically" >&2
   exit 1
 fi
+# The source distribution next to it, checked for what a source build needs.
+maturin sdist --out wheelhouse >/dev/null
+SDIST=$(ls wheelhouse/spikegrad-*.tar.gz)
+LISTING=$(tar tzf "$SDIST")
+for needed in Cargo.toml Cargo.lock build.rs src/lib.rs cpp_shim/handlers.cc python/spikegrad/__init__.py pyproject.toml; do
+  if ! grep -qE "^[^/]+/$needed\$" <<<"$LISTING"; then
+    echo "build_wheel: $SDIST lacks $needed" >&2
+    exit 1
+  fi
+done
 echo "build_wheel: $WHEEL"
+echo "build_wheel: $SDIST"
