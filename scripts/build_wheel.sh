@@ -8,7 +8,8 @@
 #   statically, so the wheel needs no libstdc++ from the system.
 # - The FFI headers come from the OLDEST supported jaxlib (pyproject.toml's
 #   build requirements), so the wheel loads on that jaxlib and every newer one.
-# - `auditwheel show` must accept the wheel as manylinux, or the script fails.
+# - `auditwheel show` must report a manylinux policy no newer than the tag, and
+#   the extension must not load a C++ runtime, or the script fails.
 #
 # Build tools live in .venv-build (created here if missing). Needs cargo and
 # python3 (>= 3.11) on the build machine only.
@@ -45,10 +46,17 @@ WHEEL=$(ls wheelhouse/spikegrad-*.whl)
 echo "== auditwheel show $(basename "$WHEEL")"
 REPORT=$(auditwheel show "$WHEEL")
 echo "$REPORT"
-# auditwheel wraps its lines: join them before matching.
+# auditwheel wraps its lines: join them before matching. The policy it
+# reports must be manylinux and no newer than the tag the wheel carries.
 JOINED=$(tr -s '[:space:]' ' ' <<<"$REPORT")
-if ! grep -qE "consistent with the following platform tag: \"manylinux_" <<<"$JOINED"; then
+POLICY=$(sed -n 's/.*consistent with the following platform tag: "\(manylinux_[0-9]*_[0-9]*\)_x86_64".*/\1/p' <<<"$JOINED")
+if [ -z "$POLICY" ]; then
   echo "build_wheel: auditwheel does not accept $(basename "$WHEEL") as manylinux" >&2
+  exit 1
+fi
+glibc_of() { IFS=_ read -r _ major minor <<<"$1"; echo $((major * 1000 + minor)); }
+if [ "$(glibc_of "$POLICY")" -gt "$(glibc_of "$TAG")" ]; then
+  echo "build_wheel: auditwheel allows only $POLICY, newer than $TAG" >&2
   exit 1
 fi
 case "$(basename "$WHEEL")" in
