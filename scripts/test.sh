@@ -5,7 +5,8 @@
 # supported jax (scripts/setup_oldest.sh). Then braintools' own surrogate tests
 # run against spikegrad with braintools 0.3.0 (.venv) and 0.4.0 (.venv-bt04,
 # scripts/setup_braintools04.sh), and there our braintools_rules tests under
-# 0.4's rules. Extra arguments go to pytest.
+# 0.4's rules. Last, the portable wheel is tested in a venv without a toolchain
+# (scripts/test_wheel.sh). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -40,6 +41,9 @@ if ! .venv-bt04/bin/python -m pytest -q -m braintools_rules tests "$@" 2>&1 | te
   status=1
 fi
 echo ".venv-bt04 braintools_rules tests: $(tail -n 1 "$LOGS/rules04.log")" >>"$LOGS/summary"
+echo "== manylinux wheel, fresh venv without a toolchain (scripts/test_wheel.sh)"
+if bash scripts/test_wheel.sh; then wheel=passed; else wheel=FAILED; status=1; fi
+echo "manylinux wheel without a toolchain: $wheel" >>"$LOGS/summary"
 echo "== summary"
 cat "$LOGS/summary"
 exit $status
