@@ -7,12 +7,16 @@ forward- and reverse-mode autodiff, vmap, jit and the rest. A drop-in for
 
     import spikegrad.surrogate as surrogate
     spike = surrogate.MultiGaussianGrad()
+
+On CPU each op runs either the Rust kernel or fusable XLA code, whichever is
+faster in context; ``set_lowering`` / ``lowering`` choose explicitly.
 """
 
 from . import (
     _ffi,  # noqa: F401  (registers the FFI targets)
     surrogate,
 )
+from ._policy import get_lowering, lowering, set_lowering
 from ._primitives import spike, surrogate_grad_apply
 from .surrogate import MultiGaussianGrad, Surrogate, multi_gaussian_grad
 
@@ -21,7 +25,10 @@ __version__ = "0.1.0"
 __all__ = [
     "MultiGaussianGrad",
     "Surrogate",
+    "get_lowering",
+    "lowering",
     "multi_gaussian_grad",
+    "set_lowering",
     "spike",
     "surrogate",
     "surrogate_grad_apply",

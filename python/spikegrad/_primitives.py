@@ -12,7 +12,9 @@ its residual. Like braintools, the surrogate is not differentiated again: the
 tangent of ``surrogate_grad_p`` w.r.t. ``x`` is zero (``hessian`` gives zeros).
 
 Both primitives take the static parameters ``surrogate`` (a name from the
-native registry) and ``params`` (a tuple of floats).
+native registry), ``params`` (a tuple of floats) and ``lowering`` (the
+lowering setting in force when the op was traced: ``auto``, ``native`` or
+``xla``; see ``_policy``). Derived ops (JVP, transpose, batching) inherit it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ except ImportError:  # pragma: no cover
 from jax._src import core as _core
 from jax._src import dispatch
 
+from ._policy import LOWERING
+
 __all__ = ["spike", "surrogate_grad_apply", "spike_p", "surrogate_grad_p"]
 
 spike_p = Primitive("spikegrad_spike")
@@ -43,22 +47,22 @@ for _p in (spike_p, surrogate_grad_p):
 
 def spike(x, surrogate: str, params: tuple[float, ...]) -> jax.Array:
     """Heaviside step of ``x`` whose derivative is the named surrogate's ``g'(x)``."""
-    return spike_p.bind(x, surrogate=surrogate, params=tuple(params))
+    return spike_p.bind(x, surrogate=surrogate, params=tuple(params), lowering=LOWERING.get())
 
 
 def surrogate_grad_apply(x, t, surrogate: str, params: tuple[float, ...]) -> jax.Array:
     """``t * g'(x)`` with the named surrogate: the fused kernel, low level."""
-    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=tuple(params))
+    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=tuple(params), lowering=LOWERING.get())
 
 
 # ---- abstract evaluation -------------------------------------------------
 
 
-def _spike_abstract(x, *, surrogate, params):
+def _spike_abstract(x, *, surrogate, params, lowering):
     return x.update(shape=x.shape, dtype=x.dtype, weak_type=x.weak_type)
 
 
-def _grad_abstract(x, t, *, surrogate, params):
+def _grad_abstract(x, t, *, surrogate, params, lowering):
     if x.shape != t.shape or x.dtype != t.dtype:
         raise TypeError(
             "spikegrad surrogate_grad: x and t must have the same shape and dtype, "
@@ -88,33 +92,33 @@ def _zeros_like_output(y):
     return ad.Zero(jax.typeof(y).to_tangent_aval())
 
 
-def _spike_jvp(primals, tangents, *, surrogate, params):
+def _spike_jvp(primals, tangents, *, surrogate, params, lowering):
     (x,), (tx,) = primals, tangents
     # stop_gradient: an outer derivative of this primal output is zero, so a
     # second derivative keeps only the terms braintools keeps (its rule
     # recomputes the step with a plain comparison). E.g. for x * spike(x) the
     # second derivative is g'(x), as in braintools, not 2 g'(x).
-    y = lax.stop_gradient(spike_p.bind(x, surrogate=surrogate, params=params))
+    y = lax.stop_gradient(spike_p.bind(x, surrogate=surrogate, params=params, lowering=lowering))
     if type(tx) is ad.Zero:
         return y, _zeros_like_output(y)
-    return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params)
+    return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params, lowering=lowering)
 
 
-def _grad_jvp(primals, tangents, *, surrogate, params):
+def _grad_jvp(primals, tangents, *, surrogate, params, lowering):
     x, t = primals
     _, tt = tangents  # d/dx of g'(x) is taken as zero, as in braintools
-    y = surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params)
+    y = surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params, lowering=lowering)
     if type(tt) is ad.Zero:
         return y, _zeros_like_output(y)
-    return y, surrogate_grad_p.bind(x, tt, surrogate=surrogate, params=params)
+    return y, surrogate_grad_p.bind(x, tt, surrogate=surrogate, params=params, lowering=lowering)
 
 
-def _grad_transpose(ct, x, t, *, surrogate, params):
+def _grad_transpose(ct, x, t, *, surrogate, params, lowering):
     if ad.is_undefined_primal(x):
         raise ValueError("spikegrad surrogate_grad is not linear in x")
     if type(ct) is ad.Zero:
         return None, ad.Zero(t.aval)
-    return None, surrogate_grad_p.bind(x, ct, surrogate=surrogate, params=params)
+    return None, surrogate_grad_p.bind(x, ct, surrogate=surrogate, params=params, lowering=lowering)
 
 
 ad.primitive_jvps[spike_p] = _spike_jvp
@@ -125,20 +129,20 @@ ad.primitive_transposes[surrogate_grad_p] = _grad_transpose
 # ---- batching ------------------------------------------------------------
 
 
-def _spike_batch(args, dims, *, surrogate, params):
+def _spike_batch(args, dims, *, surrogate, params, lowering):
     (x,), (d,) = args, dims
-    return spike_p.bind(x, surrogate=surrogate, params=params), d
+    return spike_p.bind(x, surrogate=surrogate, params=params, lowering=lowering), d
 
 
-def _grad_batch(args, dims, *, surrogate, params):
+def _grad_batch(args, dims, *, surrogate, params, lowering):
     x, t = args
     dx, dt = dims
     if dx == dt:  # both batched on the same axis: elementwise, nothing to move
-        return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params), dx
+        return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params, lowering=lowering), dx
     size = x.shape[dx] if dx is not None else t.shape[dt]
     x = batching.bdim_at_front(x, dx, size)
     t = batching.bdim_at_front(t, dt, size)
-    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params), 0
+    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params, lowering=lowering), 0
 
 
 batching.primitive_batchers[spike_p] = _spike_batch
