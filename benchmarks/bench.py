@@ -339,7 +339,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes and few repeats (smoke test)")
     ap.add_argument("--out", default="out/bench.md", help="markdown output file")
     ap.add_argument(
-        "--sections", default="ops,loop,scan,brainpy,train,family",
+        "--sections",
+        default="ops,loop,scan,brainpy,train,family",
         help="comma-separated subset of: ops, loop, scan, brainpy, train, family",
     )
     ap.add_argument(

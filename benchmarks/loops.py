@@ -138,7 +138,9 @@ def brainpy_section(rep, cfg, results, stat, size_label):
     for op in ("forward", "gradient"):
         r = t[op]
         results[("brainpy", "f32", n, op)] = dict(r)
-        rows.append([size_label(n), op, fmt_time(r["braintools"])] + [f"{r['braintools'] / r[c]:.2f}x" for c in CONTENDERS[1:]])
+        rows.append(
+            [size_label(n), op, fmt_time(r["braintools"])] + [f"{r['braintools'] / r[c]:.2f}x" for c in CONTENDERS[1:]]
+        )
     rep.table(["N", "op", "braintools", "auto", "native", "xla"], rows)
 
 

@@ -28,13 +28,13 @@ _grad_ffi = elementwise_ffi_lowering("spikegrad_surrogate_grad")
 
 
 def _spike_cpu(ctx, x, *, surrogate, params, lowering):
-    if resolve(lowering, "spike", ctx.avals_in[0].size) == "xla":
+    if resolve(lowering, "spike", surrogate, ctx.avals_in[0].size) == "xla":
         return _spike_xla_lowering(ctx, x, surrogate=surrogate, params=params, lowering=lowering)
     return _heaviside_ffi(ctx, x)
 
 
 def _grad_cpu(ctx, x, t, *, surrogate, params, lowering):
-    if resolve(lowering, "grad", ctx.avals_in[0].size) == "xla":
+    if resolve(lowering, "grad", surrogate, ctx.avals_in[0].size) == "xla":
         return _grad_xla_lowering(ctx, x, t, surrogate=surrogate, params=params, lowering=lowering)
     return _grad_ffi(ctx, x, t, surrogate=surrogate, params=np.asarray(params, dtype=np.float64))
 

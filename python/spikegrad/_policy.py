@@ -10,8 +10,11 @@
             * the step (forward) is XLA code: a comparison gains nothing from
               a custom call, which costs about 0.1 us per call and blocks
               fusion with the membrane update around it;
-            * the gradient ``t * g'(x)`` is the Rust kernel from
-              ``GRAD_NATIVE_MIN_SIZE`` elements up, XLA code below.
+            * the gradient ``t * g'(x)`` is the Rust kernel for the
+              surrogates whose arithmetic pays for the call
+              (``NATIVE_GRAD_SURROGATES``) from ``GRAD_NATIVE_MIN_SIZE``
+              elements up, XLA code otherwise: for the cheaper formulas XLA's
+              fused code is as fast as the kernel and saves the call.
 
 The setting is read when a spikegrad op is traced and bound to the primitive
 as its static ``lowering`` parameter (visible in the jaxpr); ``auto`` is
@@ -37,8 +40,10 @@ LOWERING = Setting(
 )
 
 #: ``auto`` runs the gradient kernel from this many elements up (per call, not
-#: per shard). Chosen from the measurements in docs/perf.md.
+#: per shard), for these surrogates only. Both chosen from the measurements in
+#: docs/perf.md ("Lowering policy").
 GRAD_NATIVE_MIN_SIZE = 256
+NATIVE_GRAD_SURROGATES = frozenset({"multi_gaussian", "q_pseudo_spike", "squarewave_fourier_series"})
 
 
 def set_lowering(value: str) -> None:
@@ -59,11 +64,14 @@ def lowering(value: str):
     return LOWERING(value)
 
 
-def resolve(choice: str, op: str, size: int) -> str:
+def resolve(choice: str, op: str, surrogate: str, size: int) -> str:
     """``native`` or ``xla`` for a CPU call of ``op`` (``"spike"`` or
-    ``"grad"``) on ``size`` elements under the setting value ``choice``."""
+    ``"grad"``) with the named surrogate on ``size`` elements under the
+    setting value ``choice``."""
     if choice != "auto":
         return choice
-    if op == "spike":
-        return "xla"
-    return "native" if size >= GRAD_NATIVE_MIN_SIZE else "xla"
+    if not isinstance(size, int):  # symbolic (jax.export shape polymorphism): assume large
+        size = GRAD_NATIVE_MIN_SIZE
+    if op == "grad" and surrogate in NATIVE_GRAD_SURROGATES and size >= GRAD_NATIVE_MIN_SIZE:
+        return "native"
+    return "xla"
