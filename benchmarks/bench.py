@@ -3,7 +3,7 @@
 Sections: the memory-bandwidth floor; forward / vjp / jvp of MultiGaussianGrad
 at several sizes and dtypes (ratio = braintools time / spikegrad time, and the
 fraction of the floor spikegrad reaches); per-call cost inside a compiled
-``fori_loop``; a BPTT training step of a LIF network per surrogate (time and
+``fori_loop``; LIF layers in time loops (``loops``); a BPTT training step of a LIF network per surrogate (time and
 compiled temp memory); the vjp of every surrogate the two libraries share; and
 a check of the performance targets. Results go to stdout and, as markdown, to
 ``--out`` (default out/bench.md).

@@ -17,7 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.interpreters import mlir
 
-from . import _ffi  # noqa: F401  (the targets must be registered before use)
+from . import (
+    _ffi,  # noqa: F401  (the targets must be registered before use)
+    _native,
+)
 from ._partitioned_ffi import elementwise_ffi_lowering
 from ._policy import resolve
 from ._primitives import spike_p, surrogate_grad_p, xla_spike
@@ -39,18 +42,27 @@ def _grad_cpu(ctx, x, t, *, surrogate, params, lowering):
     return _grad_ffi(ctx, x, t, surrogate=surrogate, params=np.asarray(params, dtype=np.float64))
 
 
+def _check_params(surrogate, params):
+    """The kernel's parameter check, also for XLA code: a parameter made invalid
+    after construction (``f.sigma = -1``) is a ValueError on every path, never
+    a silent wrong answer."""
+    _native.check_params(surrogate, [float(p) for p in params])
+
+
 def _compute_dtype(dtype):
     return jnp.float32 if jnp.dtype(dtype).itemsize < 4 else dtype
 
 
 def xla_grad(x, t, *, surrogate, params, lowering=None):
     """``t * g'(x)`` in jnp, widened like the native kernels."""
+    _check_params(surrogate, params)
     ct = _compute_dtype(x.dtype)
     g = formula(surrogate)(x.astype(ct), *params)
     return (t.astype(ct) * g).astype(x.dtype)
 
 
 def _spike_xla(x, *, surrogate, params, lowering=None):
+    _check_params(surrogate, params)
     return xla_spike(x)
 
 

@@ -58,7 +58,21 @@ def surrogate_grad_apply(x, t, surrogate: str, params: tuple[float, ...]) -> jax
 # ---- abstract evaluation -------------------------------------------------
 
 
+#: The dtypes both implementations take (the kernels' and the XLA code's).
+_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
+
+
+def _check_dtype(op: str, x) -> None:
+    """Refuse other dtypes when tracing, whichever implementation the lowering
+    setting picks later (the kernels would refuse them at run time)."""
+    if x.dtype not in _DTYPES:
+        raise TypeError(
+            f"spikegrad {op}: unsupported dtype {x.dtype} (supported: {', '.join(d.name for d in _DTYPES)})"
+        )
+
+
 def _spike_abstract(x, *, surrogate, params, lowering):
+    _check_dtype("heaviside", x)
     return x.update(shape=x.shape, dtype=x.dtype, weak_type=x.weak_type)
 
 
@@ -68,6 +82,7 @@ def _grad_abstract(x, t, *, surrogate, params, lowering):
             "spikegrad surrogate_grad: x and t must have the same shape and dtype, "
             f"got x {x.dtype}{list(x.shape)} and t {t.dtype}{list(t.shape)}"
         )
+    _check_dtype("surrogate_grad", x)
     # Inside shard_map the result varies over the manual axes x varies over;
     # a t varying over other axes would be mistyped, so refuse it.
     vary_x, vary_t = (_core.standard_vma_rule(surrogate_grad_p.name, a) for a in (x, t))
