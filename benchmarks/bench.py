@@ -3,7 +3,7 @@
 Sections: the memory-bandwidth floor; forward / vjp / jvp of MultiGaussianGrad
 at several sizes and dtypes (ratio = braintools time / spikegrad time, and the
 fraction of the floor spikegrad reaches); per-call cost inside a compiled
-``fori_loop``; a BPTT training step of a LIF network per surrogate (time and
+``fori_loop``; LIF layers in time loops (``loops``); a BPTT training step of a LIF network per surrogate (time and
 compiled temp memory); the vjp of every surrogate the two libraries share; and
 a check of the performance targets. Results go to stdout and, as markdown, to
 ``--out`` (default out/bench.md).
@@ -30,6 +30,7 @@ import spikegrad
 import spikegrad.surrogate as sg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loops  # noqa: E402
 from snn import make_inputs, make_train_step  # noqa: E402
 from timing import fmt_time, time_interleaved  # noqa: E402
 
@@ -46,6 +47,9 @@ FULL = dict(
     family_n=2**20,
     train_repeats=5,
     train_all=True,
+    scan_sizes=[2**6, 2**10, 2**13, 2**16],
+    loop_dtypes=["f32", "bf16"],
+    brainpy_n=4096,
 )
 QUICK = dict(
     sizes=[1, 2**10, 2**16],
@@ -55,6 +59,9 @@ QUICK = dict(
     family_n=2**16,
     train_repeats=2,
     train_all=False,
+    scan_sizes=[2**6, 2**10],
+    loop_dtypes=["f32"],
+    brainpy_n=4096,
 )
 
 
@@ -323,6 +330,7 @@ def targets_section(rep: Report, results: dict):
                 ">= 1.0x, lower temp",
                 ratio >= 1.0 and r["sg_temp"] < r["bt_temp"],
             )
+    loops.targets(results, check, size_label)
     rep.table(["case", "measured", "target", "met"], rows)
 
 
@@ -331,7 +339,9 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes and few repeats (smoke test)")
     ap.add_argument("--out", default="out/bench.md", help="markdown output file")
     ap.add_argument(
-        "--sections", default="ops,loop,train,family", help="comma-separated subset of: ops, loop, train, family"
+        "--sections",
+        default="ops,loop,scan,brainpy,train,family",
+        help="comma-separated subset of: ops, loop, scan, brainpy, train, family",
     )
     ap.add_argument(
         "--stat",
@@ -341,11 +351,14 @@ def main(argv=None):
         "on a shared machine, where interference only adds time)",
     )
     ap.add_argument("--sizes", help="comma-separated N for the ops section, e.g. 1024,1048576")
+    ap.add_argument("--scan-sizes", help="comma-separated N for the scan section")
     ap.add_argument("--dtypes", help="comma-separated dtypes for the ops section, e.g. f32,bf16")
     args = ap.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
     if args.sizes:
         cfg["sizes"] = [int(v) for v in args.sizes.split(",")]
+    if args.scan_sizes:
+        cfg["scan_sizes"] = [int(v) for v in args.scan_sizes.split(",")]
     if args.dtypes:
         cfg["dtypes"] = args.dtypes.split(",")
     sections = set(args.sections.split(","))
@@ -360,6 +373,9 @@ def main(argv=None):
         ops_section(rep, cfg, results)
     if "loop" in sections:
         loop_section(rep, cfg, results)
+    for name in ("scan", "brainpy"):
+        if name in sections:
+            getattr(loops, f"{name}_section")(rep, cfg, results, STAT, size_label)
     if "train" in sections:
         train_section(rep, cfg, results)
     if "family" in sections:

@@ -22,6 +22,8 @@ import numpy as np  # noqa: E402
 import spikegrad  # noqa: E402
 import spikegrad.surrogate as surrogate  # noqa: E402
 
+spikegrad.set_lowering("native")  # every call through the Rust kernels, at every size
+
 CHUNK = 1 << 15
 SIZES = [0, 1, 7, 513, 3 * CHUNK + 5]
 DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]

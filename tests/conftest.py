@@ -29,3 +29,13 @@ def x64():
     """Run the test with float64 enabled, restoring the setting afterwards."""
     with enable_x64():
         yield
+
+
+@pytest.fixture(params=["native", "xla"])
+def each_lowering(request):
+    """Run the test once with the Rust kernels and once with the XLA code, the
+    two implementations the lowering setting chooses between on CPU."""
+    import spikegrad
+
+    with spikegrad.lowering(request.param):
+        yield request.param

@@ -30,6 +30,7 @@ from helpers.reference import multi_gaussian as multi_gaussian_np  # noqa: E402
 from jax.sharding import NamedSharding  # noqa: E402
 from jax.sharding import PartitionSpec as P
 
+import spikegrad  # noqa: E402
 import spikegrad.surrogate as surrogate  # noqa: E402
 
 # Fixed parameters, not the defaults, so that a kernel ignoring them fails.
@@ -73,6 +74,9 @@ def check_close(got, want, what: str) -> None:
 
 def check_compiled(fn, args, targets, shard_shape, what: str, collectives_allowed=False) -> None:
     hlo = fn.lower(*args).compile().as_text()
+    if spikegrad.get_lowering() == "xla":  # XLA code: no custom call at all
+        check('custom_call_target="spikegrad' not in hlo, f"{what}: a spikegrad custom call under 'xla'")
+        targets = []
     found = sorted({c for c in COLLECTIVES if c in hlo})
     check(collectives_allowed or not found, f"{what}: compiled HLO has collectives {found}")
     if 0 in shard_shape:
@@ -161,12 +165,14 @@ def run(case: str) -> None:
 
 def main() -> None:
     partitioner, case = sys.argv[1:3]
-    if partitioner not in ("shardy", "gspmd") or case not in CASES:
-        raise SystemExit(f"usage: spmd_case.py {{shardy|gspmd}} {{{'|'.join(CASES)}}}")
+    lowering = sys.argv[3] if len(sys.argv) > 3 else "native"
+    if partitioner not in ("shardy", "gspmd") or case not in CASES or lowering not in ("native", "xla"):
+        raise SystemExit(f"usage: spmd_case.py {{shardy|gspmd}} {{{'|'.join(CASES)}}} [native|xla]")
+    spikegrad.set_lowering(lowering)
     jax.config.update("jax_use_shardy_partitioner", partitioner == "shardy")
     check(jax.device_count() == 8, f"{jax.device_count()} devices, wanted 8")
     run(case)
-    print(f"ok {partitioner} {case} (jax {jax.__version__})")
+    print(f"ok {partitioner} {case} {lowering} (jax {jax.__version__})")
 
 
 if __name__ == "__main__":

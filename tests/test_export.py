@@ -41,6 +41,14 @@ def check_values(y, dx, x, w):
     np.testing.assert_allclose(np.asarray(dx), want, rtol=2e-6, atol=1e-7)
 
 
+@pytest.fixture(autouse=True)
+def _native():
+    """The custom calls these tests export are those of the ``native`` setting
+    (test_lowering.py exports under every setting)."""
+    with spikegrad.lowering("native"):
+        yield
+
+
 def test_export_without_safety_check_is_refused():
     x, w = data()
     with pytest.raises(ValueError, match="custom call"):

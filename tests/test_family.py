@@ -62,7 +62,7 @@ def f64_tolerance(name, want):
 
 @pytest.mark.parametrize("dtype", [np.dtype(np.float32), *HALVES], ids=str)
 @pytest.mark.parametrize("name, params", CASES)
-def test_forward_is_braintools_step(name, params, dtype):
+def test_forward_is_braintools_step(name, params, dtype, each_lowering):
     ours, theirs = both(name, params)
     x = grid(name, full_params(type(ours), params), dtype)
     y = np.asarray(ours(jnp.asarray(x)))
@@ -87,7 +87,7 @@ def _where_braintools_is_exact(name, x):
 
 
 @pytest.mark.parametrize("name, params", CASES)
-def test_grad_f32(name, params):
+def test_grad_f32(name, params, each_lowering):
     ours, theirs = both(name, params)
     full = full_params(type(ours), params)
     x = grid(name, full, np.float32)
@@ -104,7 +104,7 @@ def test_grad_f32(name, params):
 
 
 @pytest.mark.parametrize("name, params", CASES)
-def test_grad_f64(name, params):
+def test_grad_f64(name, params, each_lowering):
     with enable_x64():
         ours, theirs = both(name, params)
         full = full_params(type(ours), params)
@@ -129,7 +129,7 @@ def _ulp(v, dtype):
 
 @pytest.mark.parametrize("dtype", HALVES, ids=str)
 @pytest.mark.parametrize("name, params", CASES)
-def test_grad_half_is_f32_rounded_once(name, params, dtype):
+def test_grad_half_is_f32_rounded_once(name, params, dtype, each_lowering):
     ours = getattr(sg, name)(**params)
     full = full_params(type(ours), params)
     x = grid(name, full, dtype)

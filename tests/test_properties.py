@@ -11,6 +11,10 @@ Checked on every example, against float64 NumPy (helpers/family.py):
   with a sentinel NaN (poisoned.py), and no sentinel may survive;
 * forward mode (jvp) gives bit-for-bit the reverse-mode result.
 
+These are properties of the Rust kernels, so they run under the ``native``
+lowering setting (test_lowering.py and the family tests cover ``xla`` and
+``auto``).
+
 Examples per test come from the hypothesis profile (conftest.py).
 """
 
@@ -26,6 +30,7 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import spikegrad
 import spikegrad.surrogate as surrogate
 
 CHUNK = 1 << 15  # the shim's minimum elements per thread chunk
@@ -118,7 +123,7 @@ def test_forward_and_vjp_match_float64_reference(case):
     event(f"dtype {x.dtype}")
     event("threaded size" if x.size >= 2 * CHUNK - 3 else "empty" if x.size == 0 else "small size")
     f = make(name, params)
-    with enable_x64():
+    with enable_x64(), spikegrad.lowering("native"):
         y = poisoned.call(f, jnp.asarray(x))
         g = poisoned.call(vjp_fn(f), jnp.asarray(x), jnp.asarray(t))
     assert y.dtype == x.dtype and y.shape == x.shape
@@ -135,7 +140,7 @@ def test_forward_and_vjp_match_float64_reference(case):
 def test_jvp_equals_vjp_bitwise(case):
     name, params, x, t = case
     f = make(name, params)
-    with enable_x64():
+    with enable_x64(), spikegrad.lowering("native"):
         xj, tj = jnp.asarray(x), jnp.asarray(t)
         y, ty = jax.jvp(f, (xj,), (tj,))
         g = vjp_fn(f)(xj, tj)

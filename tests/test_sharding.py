@@ -23,12 +23,15 @@ sys.path.insert(0, str(CASE_SCRIPT.parent))
 from spmd_case import CASES  # noqa: E402
 
 
-@pytest.mark.parametrize("partitioner", ["shardy", "gspmd"])
+@pytest.mark.parametrize("partitioner, lowering", [("shardy", "native"), ("gspmd", "native"), ("shardy", "xla")])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_spmd_case(partitioner, case):
-    proc = run_python(CASE_SCRIPT, partitioner, case, env={"JAX_PLATFORMS": "cpu"}, timeout=300)
+def test_spmd_case(partitioner, lowering, case):
+    """``native``: the kernels run per shard; ``xla``: XLA's own partitioning
+    of the same function (what ``auto`` lowers to for the step and the smaller
+    gradients)."""
+    proc = run_python(CASE_SCRIPT, partitioner, case, lowering, env={"JAX_PLATFORMS": "cpu"}, timeout=300)
     assert proc.returncode == 0, f"{partitioner}/{case} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
-    assert f"ok {partitioner} {case}" in proc.stdout
+    assert f"ok {partitioner} {case} {lowering}" in proc.stdout
 
 
 def test_case_script_rejects_unknown_case():

@@ -10,6 +10,8 @@ forward- and reverse-mode autodiff, vmap, jit and the rest. A drop-in for
 
 Where braintools 0.3 and 0.4 differ, spikegrad follows the installed release
 (``braintools_rules``, ``set_braintools_rules``; docs/braintools_versions.md).
+On CPU each op runs either the Rust kernel or fusable XLA code, whichever is
+faster in context; ``set_lowering`` / ``lowering`` choose explicitly.
 """
 
 from . import (
@@ -17,6 +19,7 @@ from . import (
     _native,
     surrogate,
 )
+from ._policy import get_lowering, lowering, set_lowering
 from ._primitives import spike, surrogate_grad_apply
 from ._rules import braintools_rules, braintools_rules_in_force, set_braintools_rules
 from .surrogate import MultiGaussianGrad, Surrogate, multi_gaussian_grad
@@ -29,8 +32,11 @@ __all__ = [
     "Surrogate",
     "braintools_rules",
     "braintools_rules_in_force",
+    "get_lowering",
+    "lowering",
     "multi_gaussian_grad",
     "set_braintools_rules",
+    "set_lowering",
     "spike",
     "surrogate",
     "surrogate_grad_apply",

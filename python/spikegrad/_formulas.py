@@ -16,6 +16,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from . import _native
+
 Formula = Callable[..., jax.Array]
 
 _FORMULAS: dict[str, Formula] = {}
@@ -36,8 +38,16 @@ def _compute_dtype(dtype):
     return jnp.float32 if jnp.dtype(dtype).itemsize < 4 else dtype
 
 
-def xla_grad(x, t, *, surrogate, params):
+def check_params(surrogate, params) -> None:
+    """The kernel's parameter check, also for XLA code: a parameter made invalid
+    after construction (``f.sigma = -1``) is a ValueError on every path, never
+    a silent wrong answer."""
+    _native.check_params(surrogate, [float(p) for p in params])
+
+
+def xla_grad(x, t, *, surrogate, params, lowering=None):
     """``t * g'(x)`` in jnp, widened like the native kernels."""
+    check_params(surrogate, params)
     ct = _compute_dtype(x.dtype)
     g = formula(surrogate)(x.astype(ct), *params)
     return (t.astype(ct) * g).astype(x.dtype)

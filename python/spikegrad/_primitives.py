@@ -14,7 +14,10 @@ differentiated again; ``hessian`` gives zeros), ``t * g''(x) * tx`` under
 0.4's, computed by XLA from the jnp formula (second order is off the hot path).
 
 Both primitives take the static parameters ``surrogate`` (a name from the
-native name table, ``_native.surrogates()``) and ``params`` (a tuple of floats).
+native name table, ``_native.surrogates()``), ``params`` (a tuple of floats)
+and ``lowering`` (the lowering setting in force when the op was traced:
+``auto``, ``native`` or ``xla``; see ``_policy``). Derived ops (JVP,
+transpose, batching) inherit it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from jax.interpreters import ad, batching
 from jax.typing import ArrayLike
 
 from ._formulas import xla_grad
+from ._policy import LOWERING
 from ._rules import differentiates_surrogate
 
 __all__ = ["spike", "surrogate_grad_apply", "spike_p", "surrogate_grad_p"]
@@ -44,27 +48,42 @@ for _p in (spike_p, surrogate_grad_p):
 
 def spike(x: ArrayLike, surrogate: str, params: tuple[float, ...]) -> jax.Array:
     """Heaviside step of ``x`` whose derivative is the named surrogate's ``g'(x)``."""
-    return spike_p.bind(x, surrogate=surrogate, params=tuple(params))
+    return spike_p.bind(x, surrogate=surrogate, params=tuple(params), lowering=LOWERING.get())
 
 
 def surrogate_grad_apply(x: ArrayLike, t: ArrayLike, surrogate: str, params: tuple[float, ...]) -> jax.Array:
     """``t * g'(x)`` with the named surrogate: the fused kernel, low level."""
-    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=tuple(params))
+    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=tuple(params), lowering=LOWERING.get())
 
 
 # ---- abstract evaluation -------------------------------------------------
 
 
-def _spike_abstract(x, *, surrogate, params):
+#: The dtypes both implementations take (the kernels' and the XLA code's).
+_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
+
+
+def _check_dtype(op: str, x) -> None:
+    """Refuse other dtypes when tracing, whichever implementation the lowering
+    setting picks later (the kernels would refuse them at run time)."""
+    if x.dtype not in _DTYPES:
+        raise TypeError(
+            f"spikegrad {op}: unsupported dtype {x.dtype} (supported: {', '.join(d.name for d in _DTYPES)})"
+        )
+
+
+def _spike_abstract(x, *, surrogate, params, lowering):
+    _check_dtype("heaviside", x)
     return x.update(shape=x.shape, dtype=x.dtype, weak_type=x.weak_type)
 
 
-def _grad_abstract(x, t, *, surrogate, params):
+def _grad_abstract(x, t, *, surrogate, params, lowering):
     if x.shape != t.shape or x.dtype != t.dtype:
         raise TypeError(
             "spikegrad surrogate_grad: x and t must have the same shape and dtype, "
             f"got x {x.dtype}{list(x.shape)} and t {t.dtype}{list(t.shape)}"
         )
+    _check_dtype("surrogate_grad", x)
     # Inside shard_map the result varies over the manual axes x varies over;
     # a t varying over other axes would be mistyped, so refuse it.
     vary_x, vary_t = (_core.standard_vma_rule(surrogate_grad_p.name, a) for a in (x, t))
@@ -89,25 +108,25 @@ def _zeros_like_output(y):
     return ad.Zero(jax.typeof(y).to_tangent_aval())
 
 
-def _spike_jvp(primals, tangents, *, surrogate, params):
+def _spike_jvp(primals, tangents, *, surrogate, params, lowering):
     (x,), (tx,) = primals, tangents
     # stop_gradient: an outer derivative of this primal output is zero, so a
     # second derivative keeps only the terms braintools keeps (its rule
     # recomputes the step with a plain comparison). E.g. for x * spike(x) the
     # second derivative is g'(x), as in braintools, not 2 g'(x).
-    y = lax.stop_gradient(spike_p.bind(x, surrogate=surrogate, params=params))
+    y = lax.stop_gradient(spike_p.bind(x, surrogate=surrogate, params=params, lowering=lowering))
     if type(tx) is ad.Zero:
         return y, _zeros_like_output(y)
-    return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params)
+    return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params, lowering=lowering)
 
 
-def _grad_jvp(primals, tangents, *, surrogate, params):
+def _grad_jvp(primals, tangents, *, surrogate, params, lowering):
     x, t = primals
     tx, tt = tangents
-    y = surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params)
+    y = surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params, lowering=lowering)
     terms = []
     if type(tt) is not ad.Zero:
-        terms.append(surrogate_grad_p.bind(x, tt, surrogate=surrogate, params=params))
+        terms.append(surrogate_grad_p.bind(x, tt, surrogate=surrogate, params=params, lowering=lowering))
     # d/dx of g'(x): zero under braintools 0.3's rules, g''(x) under 0.4's.
     if type(tx) is not ad.Zero and differentiates_surrogate():
         _, dx_term = jax.jvp(lambda x_: xla_grad(x_, t, surrogate=surrogate, params=params), (x,), (tx,))
@@ -117,12 +136,12 @@ def _grad_jvp(primals, tangents, *, surrogate, params):
     return y, terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
-def _grad_transpose(ct, x, t, *, surrogate, params):
+def _grad_transpose(ct, x, t, *, surrogate, params, lowering):
     if ad.is_undefined_primal(x):
         raise ValueError("spikegrad surrogate_grad is not linear in x")
     if type(ct) is ad.Zero:
         return None, ad.Zero(t.aval)
-    return None, surrogate_grad_p.bind(x, ct, surrogate=surrogate, params=params)
+    return None, surrogate_grad_p.bind(x, ct, surrogate=surrogate, params=params, lowering=lowering)
 
 
 ad.primitive_jvps[spike_p] = _spike_jvp
@@ -133,20 +152,20 @@ ad.primitive_transposes[surrogate_grad_p] = _grad_transpose
 # ---- batching ------------------------------------------------------------
 
 
-def _spike_batch(args, dims, *, surrogate, params):
+def _spike_batch(args, dims, *, surrogate, params, lowering):
     (x,), (d,) = args, dims
-    return spike_p.bind(x, surrogate=surrogate, params=params), d
+    return spike_p.bind(x, surrogate=surrogate, params=params, lowering=lowering), d
 
 
-def _grad_batch(args, dims, *, surrogate, params):
+def _grad_batch(args, dims, *, surrogate, params, lowering):
     x, t = args
     dx, dt = dims
     if dx == dt:  # both batched on the same axis: elementwise, nothing to move
-        return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params), dx
+        return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params, lowering=lowering), dx
     size = x.shape[dx] if dx is not None else t.shape[dt]
     x = batching.bdim_at_front(x, dx, size)
     t = batching.bdim_at_front(t, dt, size)
-    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params), 0
+    return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=params, lowering=lowering), 0
 
 
 batching.primitive_batchers[spike_p] = _spike_batch

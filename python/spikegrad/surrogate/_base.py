@@ -230,12 +230,19 @@ class NativeSurrogate(Surrogate):
                 raise TypeError(
                     f"{cls.__name__}: parameters {cls._param_names} differ from the kernel's {tuple(native)}"
                 )
-            register_formula(cls._native_name, cls.formula)
+            register_formula(cls._native_name, cls.lowering_formula)
 
     @staticmethod
     def formula(x, *params):
         """``g'(x)`` in jnp for the given parameters (braintools' expression)."""
         raise NotImplementedError
+
+    @classmethod
+    def lowering_formula(cls, x, *params):
+        """``g'(x)`` as the XLA lowering computes it (CPU under the ``xla``
+        setting, GPU, TPU): ``formula``, unless a class needs a more accurate
+        form to stay within the kernel's accuracy budget."""
+        return cls.formula(x, *params)
 
     # ---- parameters ------------------------------------------------------
 

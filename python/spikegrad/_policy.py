@@ -1,0 +1,77 @@
+"""Which implementation a spikegrad call runs on CPU: the lowering setting and
+``auto``'s rule.
+
+``native``  the Rust kernels, as XLA FFI custom calls, at every size.
+``xla``     XLA-native code computing the same function (the code every other
+            platform runs), which XLA fuses with the ops around it.
+``auto``    (default) per call site, the one measured faster in context
+            (``docs/perf.md``, "Lowering policy"):
+
+            * the step (forward) is XLA code: a comparison gains nothing from
+              a custom call, which costs about 0.1 us per call and blocks
+              fusion with the membrane update around it;
+            * the gradient ``t * g'(x)`` is the Rust kernel for the
+              surrogates whose arithmetic pays for the call
+              (``NATIVE_GRAD_SURROGATES``) from ``GRAD_NATIVE_MIN_SIZE``
+              elements up, XLA code otherwise: for the cheaper formulas XLA's
+              fused code is as fast as the kernel and saves the call.
+
+The setting is read when a spikegrad op is traced and bound to the primitive
+as its static ``lowering`` parameter (visible in the jaxpr); ``auto`` is
+resolved when the op is lowered, from the operand's size. The setting is part
+of ``jit``'s cache key, so changing it never serves a program compiled under
+another value.
+"""
+
+from __future__ import annotations
+
+from ._settings import Setting
+
+__all__ = ["LOWERING", "CHOICES", "set_lowering", "get_lowering", "lowering", "resolve"]
+
+CHOICES = ("auto", "native", "xla")
+
+LOWERING = Setting(
+    "spikegrad_lowering",
+    CHOICES,
+    "auto",
+    "Implementation of spikegrad ops on CPU: 'auto' (fastest measured in context), "
+    "'native' (Rust FFI kernels) or 'xla' (fusable XLA code).",
+)
+
+#: ``auto`` runs the gradient kernel from this many elements up (per call, not
+#: per shard), for these surrogates only. Both chosen from the measurements in
+#: docs/perf.md ("Lowering policy").
+GRAD_NATIVE_MIN_SIZE = 256
+NATIVE_GRAD_SURROGATES = frozenset({"multi_gaussian", "q_pseudo_spike", "squarewave_fourier_series"})
+
+
+def set_lowering(value: str) -> None:
+    """Set how spikegrad ops are implemented on CPU, for the whole process:
+    ``"auto"`` (default), ``"native"`` or ``"xla"``. ValueError otherwise."""
+    LOWERING.set(value)
+
+
+def get_lowering() -> str:
+    """The lowering setting in force in this thread."""
+    return LOWERING.get()
+
+
+def lowering(value: str):
+    """Context manager (or decorator): the lowering setting inside a block,
+    e.g. ``with spikegrad.lowering("xla"): f = jax.jit(g).lower(x).compile()``.
+    ValueError for a value other than ``"auto"``, ``"native"``, ``"xla"``."""
+    return LOWERING(value)
+
+
+def resolve(choice: str, op: str, surrogate: str, size: int) -> str:
+    """``native`` or ``xla`` for a CPU call of ``op`` (``"spike"`` or
+    ``"grad"``) with the named surrogate on ``size`` elements under the
+    setting value ``choice``."""
+    if choice != "auto":
+        return choice
+    if not isinstance(size, int):  # symbolic (jax.export shape polymorphism): assume large
+        size = GRAD_NATIVE_MIN_SIZE
+    if op == "grad" and surrogate in NATIVE_GRAD_SURROGATES and size >= GRAD_NATIVE_MIN_SIZE:
+        return "native"
+    return "xla"
