@@ -11,6 +11,7 @@ forward- and reverse-mode autodiff, vmap, jit and the rest. A drop-in for
 
 from . import (
     _ffi,  # noqa: F401  (registers the FFI targets)
+    neuron,
     surrogate,
 )
 from ._primitives import spike, surrogate_grad_apply
@@ -22,6 +23,7 @@ __all__ = [
     "MultiGaussianGrad",
     "Surrogate",
     "multi_gaussian_grad",
+    "neuron",
     "spike",
     "surrogate",
     "surrogate_grad_apply",

@@ -34,7 +34,9 @@ pub use gaussian::Gaussian;
 pub use inv_square_grad::InvSquareGrad;
 pub use leaky_relu::LeakyRelu;
 pub use log_tailed_relu::LogTailedRelu;
-pub use multi_gaussian::MultiGaussian;
+pub use multi_gaussian::{
+    short_sides_suffice as multi_gaussian_short_sides_suffice, MultiGaussian, MultiGaussianWith,
+};
 pub use nonzero_sign_log::NonzeroSignLog;
 pub use piecewise_exp::PiecewiseExp;
 pub use piecewise_leaky_relu::PiecewiseLeakyRelu;
