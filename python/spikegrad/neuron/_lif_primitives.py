@@ -190,19 +190,19 @@ ad.primitive_transposes[lif_bptt_p] = _bptt_transpose
 
 
 def _seq(a, d, size):
-    if d is batching.not_mapped:
+    if d is None:
         return jnp.broadcast_to(a[:, None], (a.shape[0], size, *a.shape[1:]))
     return jnp.moveaxis(a, d, 1)
 
 
 def _state(a, d, size):
-    if d is batching.not_mapped:
+    if d is None:
         return jnp.broadcast_to(a[None], (size, *a.shape))
     return jnp.moveaxis(a, d, 0)
 
 
 def _size(args, dims):
-    return next(a.shape[d] for a, d in zip(args, dims) if d is not batching.not_mapped)
+    return next(a.shape[d] for a, d in zip(args, dims) if d is not None)
 
 
 def _forward_batch(args, dims, **static):
