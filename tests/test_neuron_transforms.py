@@ -12,10 +12,9 @@ import pytest
 from helpers.lif_reference import PARAMS, inputs
 
 import spikegrad.surrogate as sg
-from spikegrad.neuron import lif
-from spikegrad.neuron import _lif_math
-from spikegrad.neuron._lif_primitives import no_ct_v
 from spikegrad._registry import formula
+from spikegrad.neuron import _lif_math, lif
+from spikegrad.neuron._lif_primitives import no_ct_v
 
 
 def f(x, v0, reset="soft"):
