@@ -7,7 +7,7 @@
 // [T, *shape]; v0 and its tangent/cotangent are [*shape]. All are float32 or
 // float64 (the Python layer widens half precision first).
 //
-//   spikegrad_lif_forward(x, v0) -> (spikes, v)
+//   spikegrad_lif_forward(x, v0) -> (spikes, v)   v: [T, *shape] or [0] (not kept)
 //   spikegrad_lif_tangent(v, v0, dx, dv0) -> (dspikes, dv)
 //   spikegrad_lif_bptt(v, v0, ct_spikes, ct_v) -> (ct_x, ct_v0)
 //       ct_v is ignored (a zero cotangent) unless has_ct_v.
@@ -171,18 +171,22 @@ ffi::Error ForwardImpl(ffi::ThreadPool pool, ffi::AnyBuffer x,
   SPIKEGRAD_CHECK(ShapeOf(x, v0, &s));
   SPIKEGRAD_CHECK(SameType({&x, &v0, &*spikes, &*v}));
   SPIKEGRAD_CHECK(Count(*spikes, s.steps * s.n, "spikes"));
-  SPIKEGRAD_CHECK(Count(*v, s.steps * s.n, "v"));
+  // v may be empty: the potentials are then not written (a forward pass
+  // that no derivative needs).
+  bool keep_v = v->element_count() != 0 || s.steps * s.n == 0;
+  if (keep_v) SPIKEGRAD_CHECK(Count(*v, s.steps * s.n, "v"));
   const LifFused& k = LifCache::Get(surrogate, params, lif, hard_reset);
+  if (s.steps == 0) return ffi::Error::Success();
   size_t T = s.steps, N = s.n;
   if (x.element_type() == ffi::DataType::F32) {
     return Columns(kOp, pool, s, [&](int64_t b, int64_t e) {
       lif_forward_f32(k, T, N, b, e, P<float>(x), P<float>(v0),
-                      M<float>(*spikes), M<float>(*v));
+                      M<float>(*spikes), keep_v ? M<float>(*v) : nullptr);
     });
   }
   return Columns(kOp, pool, s, [&](int64_t b, int64_t e) {
     lif_forward_f64(k, T, N, b, e, P<double>(x), P<double>(v0),
-                    M<double>(*spikes), M<double>(*v));
+                    M<double>(*spikes), keep_v ? M<double>(*v) : nullptr);
   });
 }
 
@@ -202,6 +206,7 @@ ffi::Error TangentImpl(ffi::ThreadPool pool, ffi::AnyBuffer v,
   SPIKEGRAD_CHECK(Count(*dspikes, s.steps * s.n, "dspikes"));
   SPIKEGRAD_CHECK(Count(*dv, s.steps * s.n, "dv"));
   const LifFused& k = LifCache::Get(surrogate, params, lif, hard_reset);
+  if (s.steps == 0) return ffi::Error::Success();
   size_t T = s.steps, N = s.n;
   if (v.element_type() == ffi::DataType::F32) {
     return Columns(kOp, pool, s, [&](int64_t b, int64_t e) {
@@ -232,6 +237,10 @@ ffi::Error BpttImpl(ffi::ThreadPool pool, ffi::AnyBuffer v, ffi::AnyBuffer v0,
   SPIKEGRAD_CHECK(Count(*ct_x, s.steps * s.n, "ct_x"));
   SPIKEGRAD_CHECK(Count(*ct_v0, s.n, "ct_v0"));
   const LifFused& k = LifCache::Get(surrogate, params, lif, hard_reset);
+  if (s.steps == 0) {  // v0 does not reach any output
+    if (s.n) std::memset(ct_v0->untyped_data(), 0, ct_v0->size_bytes());
+    return ffi::Error::Success();
+  }
   size_t T = s.steps, N = s.n;
   if (v.element_type() == ffi::DataType::F32) {
     const float* ctv = has_ct_v ? P<float>(ct_v) : nullptr;

@@ -136,7 +136,7 @@ macro_rules! entries {
     ($fwd:ident, $tan:ident, $bwd:ident, $kfwd:ident, $ktan:ident, $kbwd:ident, $r:ty) => {
         /// # Safety
         /// Buffers hold `steps * n` (`v0`: `n`) elements; no concurrent call
-        /// writes the same columns.
+        /// writes the same columns. `v` may be null: the potentials are not kept.
         #[allow(clippy::too_many_arguments)]
         unsafe fn $fwd(
             k: &LifFused,
@@ -151,16 +151,13 @@ macro_rules! entries {
         ) -> Result<(), String> {
             guarded(stringify!($fwd), || {
                 let cols = columns(stringify!($fwd), n, begin, end)?;
-                nonnull(
-                    stringify!($fwd),
-                    &[x, v0, spikes as *const $r, v as *const $r],
-                )?;
+                nonnull(stringify!($fwd), &[x, v0, spikes as *const $r])?;
                 k.0.$kfwd(
                     cols,
                     Grid::new(x, steps, n),
                     Grid::new(v0, 1, n),
                     GridMut::new(spikes, steps, n),
-                    GridMut::new(v, steps, n),
+                    (!v.is_null()).then(|| GridMut::new(v, steps, n)),
                 );
                 Ok(())
             })

@@ -72,7 +72,7 @@ def test_xla_lowering_matches_the_kernels(hard, x64):
     static = dict(surrogate="sigmoid", params=(2.0,), lif=lif_c, hard_reset=hard)
     grad = lambda u: formula("sigmoid")(u, 2.0)  # noqa: E731
 
-    s, v = lif_forward_p.bind(x, v0, **static)
+    s, v = lif_forward_p.bind(x, v0, keep_v=True, **static)
     xs, xv = _lif_math.xla_forward(x, v0, lif=lif_c, hard=hard)
     np.testing.assert_array_equal(np.asarray(s), np.asarray(xs))
     np.testing.assert_allclose(np.asarray(v), np.asarray(xv), rtol=1e-14, atol=1e-14)

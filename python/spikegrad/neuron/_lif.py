@@ -178,6 +178,7 @@ def lif(
             params=tuple(surrogate[1]),
             lif=lif_consts,
             hard_reset=hard,
+            keep_v=bool(return_v),
         )
     else:
         q = {k: jnp.asarray(v, ct) for k, v in p.items()}

@@ -10,7 +10,7 @@ from jax.interpreters import mlir
 from .. import _ffi  # noqa: F401  (the targets must be registered before use)
 from .._registry import formula
 from . import _lif_math
-from ._lif_primitives import lif_bptt_p, lif_forward_p, lif_tangent_p
+from ._lif_primitives import lif_bptt_p, lif_forward_p, lif_tangent_p, no_ct_v
 
 
 def _attrs(surrogate, params, lif, hard_reset):
@@ -25,7 +25,8 @@ def _attrs(surrogate, params, lif, hard_reset):
 def _ffi_rule(target):
     call = jax.ffi.ffi_lowering(target)
 
-    def rule(ctx, *operands, surrogate, params, lif, hard_reset, **extra):
+    def rule(ctx, *operands, surrogate, params, lif, hard_reset, keep_v=None, **extra):
+        # keep_v is not an attribute: the kernel reads it from v's shape.
         return call(ctx, *operands, **_attrs(surrogate, params, lif, hard_reset), **extra)
 
     return rule
@@ -36,8 +37,9 @@ def _grad_fn(surrogate, params, dtype):
     return lambda u: f(u, *params).astype(dtype)
 
 
-def _forward_xla(x, v0, *, surrogate, params, lif, hard_reset):
-    return _lif_math.xla_forward(x, v0, lif=lif, hard=hard_reset)
+def _forward_xla(x, v0, *, surrogate, params, lif, hard_reset, keep_v):
+    spikes, v = _lif_math.xla_forward(x, v0, lif=lif, hard=hard_reset)
+    return spikes, v if keep_v else no_ct_v(v.dtype)
 
 
 def _tangent_xla(v, v0, dx, dv0, *, surrogate, params, lif, hard_reset):

@@ -14,8 +14,10 @@ the surrogates, ``g'`` is not differentiated again: the tangent and BPTT
 primitives have zero derivative w.r.t. ``v`` and ``v0``.
 
 Static parameters: ``surrogate`` (native name), ``params`` (its floats),
-``lif`` (``decay, bias, drive, V_th, V_reset``), ``hard_reset`` (bool); the
-BPTT primitive also ``has_ct_v``: when False, ``ct_v`` is a placeholder of
+``lif`` (``decay, bias, drive, V_th, V_reset``), ``hard_reset`` (bool). The
+forward primitive also takes ``keep_v``: when False (a forward pass no
+derivative or caller needs the potentials of), ``v`` is a ``(0,)`` placeholder
+and the kernel does not write the potentials. The BPTT primitive also takes ``has_ct_v``: when False, ``ct_v`` is a placeholder of
 shape ``(0,)`` standing for a zero cotangent of ``v`` (none is materialized).
 """
 
@@ -72,9 +74,9 @@ def _aval(a):
     return a.update(shape=a.shape, dtype=a.dtype, weak_type=False)
 
 
-def _forward_abstract(x, v0, **_):
+def _forward_abstract(x, v0, *, keep_v, **_):
     _check("lif_forward", x, v0)
-    return [_aval(x), _aval(x)]
+    return [_aval(x), _aval(x) if keep_v else _aval(x).update(shape=(0,))]
 
 
 def _tangent_abstract(v, v0, dx, dv0, **_):
@@ -103,14 +105,16 @@ def _zero(aval):
     return ad.Zero(aval.to_tangent_aval() if hasattr(aval, "to_tangent_aval") else aval)
 
 
-def _forward_jvp(primals, tangents, **static):
+def _forward_jvp(primals, tangents, *, keep_v, **static):
     x, v0 = primals
     tx, tv0 = tangents
-    spikes, v = lif_forward_p.bind(x, v0, **static)
+    # The tangent (and so the BPTT) pass needs the potentials: always keep them.
+    spikes, v = lif_forward_p.bind(x, v0, keep_v=True, **static)
+    v_out = v if keep_v else no_ct_v(v.dtype)
     if type(tx) is ad.Zero and type(tv0) is ad.Zero:
-        return (spikes, v), (_zero(jax.typeof(spikes)), _zero(jax.typeof(v)))
+        return (spikes, v_out), (_zero(jax.typeof(spikes)), _zero(jax.typeof(v_out)))
     dspikes, dv = lif_tangent_p.bind(v, v0, _instantiate(tx, x), _instantiate(tv0, v0), **static)
-    return (spikes, v), (dspikes, dv)
+    return (spikes, v_out), (dspikes, dv if keep_v else _zero(jax.typeof(v_out)))
 
 
 def _linear_jvp(prim, n_fixed):
@@ -205,11 +209,11 @@ def _size(args, dims):
     return next(a.shape[d] for a, d in zip(args, dims) if d is not None)
 
 
-def _forward_batch(args, dims, **static):
+def _forward_batch(args, dims, *, keep_v, **static):
     (x, v0), (dx, dv0) = args, dims
     size = _size(args, dims)
-    out = lif_forward_p.bind(_seq(x, dx, size), _state(v0, dv0, size), **static)
-    return out, [1, 1]
+    out = lif_forward_p.bind(_seq(x, dx, size), _state(v0, dv0, size), keep_v=keep_v, **static)
+    return out, [1, 1 if keep_v else None]
 
 
 def _tangent_batch(args, dims, **static):
