@@ -31,8 +31,9 @@ import spikegrad.surrogate as sg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from snn import make_inputs, make_train_step  # noqa: E402
-from neurons import neurons_section  # noqa: E402
 from timing import fmt_time, time_interleaved  # noqa: E402
+
+from neurons import neurons_section  # noqa: E402
 
 # For the float64 rows. After the imports: importing braintools resets it.
 jax.config.update("jax_enable_x64", True)

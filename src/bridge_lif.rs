@@ -5,6 +5,10 @@
 //! shape and each call's `begin..end` columns; every function checks the
 //! range, runs the kernel under `catch_unwind` and reports failure as `Err`.
 
+// The cxx declarations and entries take a kernel, a shape, a column range
+// and every buffer of a pass.
+#![allow(clippy::too_many_arguments)]
+
 use std::ops::Range;
 
 use crate::bridge::guarded;

@@ -17,8 +17,9 @@ Static parameters: ``surrogate`` (native name), ``params`` (its floats),
 ``lif`` (``decay, bias, drive, V_th, V_reset``), ``hard_reset`` (bool). The
 forward primitive also takes ``keep_v``: when False (a forward pass no
 derivative or caller needs the potentials of), ``v`` is a ``(0,)`` placeholder
-and the kernel does not write the potentials. The BPTT primitive also takes ``has_ct_v``: when False, ``ct_v`` is a placeholder of
-shape ``(0,)`` standing for a zero cotangent of ``v`` (none is materialized).
+and the kernel does not write the potentials. The BPTT primitive also takes
+``has_ct_v``: when False, ``ct_v`` is a placeholder of shape ``(0,)`` standing
+for a zero cotangent of ``v`` (none is materialized).
 """
 
 from __future__ import annotations
