@@ -30,7 +30,7 @@ use crate::surrogates::Surrogate;
 
 /// Neurons processed together through all steps. Each step then touches
 /// `BLOCK` contiguous elements of every row: long enough for the hardware
-/// prefetcher to stream the rows (256 ran 2x slower), short enough that the
+/// prefetcher to stream the rows, short enough that the
 /// per-block state (a few arrays of `BLOCK`) stays in L1/L2 (docs/perf.md).
 const BLOCK: usize = 2048;
 
