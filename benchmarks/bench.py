@@ -34,6 +34,8 @@ import loops  # noqa: E402
 from snn import make_inputs, make_train_step  # noqa: E402
 from timing import fmt_time, time_interleaved  # noqa: E402
 
+from neurons import neurons_section  # noqa: E402
+
 # For the float64 rows. After the imports: importing braintools resets it.
 jax.config.update("jax_enable_x64", True)
 
@@ -340,8 +342,8 @@ def main(argv=None):
     ap.add_argument("--out", default="out/bench.md", help="markdown output file")
     ap.add_argument(
         "--sections",
-        default="ops,loop,scan,brainpy,train,family",
-        help="comma-separated subset of: ops, loop, scan, brainpy, train, family",
+        default="ops,loop,scan,brainpy,train,family,neurons",
+        help="comma-separated subset of: ops, loop, scan, brainpy, train, family, neurons",
     )
     ap.add_argument(
         "--stat",
@@ -380,6 +382,8 @@ def main(argv=None):
         train_section(rep, cfg, results)
     if "family" in sections:
         family_section(rep, cfg, results)
+    if "neurons" in sections:
+        neurons_section(rep, dict(quick=args.quick), results)
     targets_section(rep, results)
     rep.add(f"_Total benchmark time: {time.perf_counter() - t0:.0f} s._")
     out = Path(args.out)

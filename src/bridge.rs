@@ -33,7 +33,7 @@ mod ffi {
 pub(crate) struct FusedGrad(Box<dyn GradKernel>);
 
 /// Run `f` with panics caught and turned into an error message.
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(payload) => {

@@ -7,8 +7,9 @@
 //!   generic `Formula`), behind the [`surrogates::Surrogate`] trait.
 //! - `convert`: bulk f16/bf16 <-> f32 conversion (F16C where present).
 //! - [`kernels`]: the Heaviside and fused `t * g'(x)` loops per dtype, generic over the surrogate.
-//! - [`registry`]: the table of surrogate names, and building a surrogate (or its kernel) from one.
-//! - `bridge`: the cxx bridge called by the C++ XLA FFI shim (`cpp_shim/`).
+//! - `neurons`: fused multi-step neuron kernels (LIF), forward, tangent and BPTT, generic over the surrogate.
+//! - [`registry`]: the table of surrogate names, and building a surrogate (or a kernel over it) from one.
+//! - `bridge`, `bridge_lif`: the cxx bridges called by the C++ XLA FFI shim (`cpp_shim/`).
 //! - `python`: the pyo3 module `spikegrad._native` (feature `python`).
 
 mod math;
@@ -16,9 +17,11 @@ pub mod surrogates;
 
 mod convert;
 pub mod kernels;
+mod neurons;
 
 pub mod registry;
 
 mod bridge;
+mod bridge_lif;
 #[cfg(feature = "python")]
 mod python;

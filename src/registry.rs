@@ -5,6 +5,7 @@
 //! Adding a surrogate is one line in [`table!`]'s list below.
 
 use crate::kernels::{self, GradKernel};
+use crate::neurons::lif::{self, LifKernel, LifParams};
 use crate::surrogates::{
     short_sides_suffice, Arctan, Erf, Formula, Gaussian, InvSquareGrad, LeakyRelu, LogTailedRelu,
     MultiGaussian, MultiGaussianShortSides, Native, NonzeroSignLog, PiecewiseExp,
@@ -50,6 +51,18 @@ pub fn grad_kernel(name: &str, params: &[f64]) -> Result<Box<dyn GradKernel>, St
     with_surrogate(name, params, FusedGradKernel)
 }
 
+/// The fused multi-step LIF kernel with surrogate `surrogate` (validated as in
+/// [`with_surrogate`]) and LIF parameters `lif_params` (validated by [`LifParams::new`]).
+pub(crate) fn lif_kernel(
+    surrogate: &str,
+    surrogate_params: &[f64],
+    lif_params: &[f64],
+    hard_reset: bool,
+) -> Result<Box<dyn LifKernel>, String> {
+    let params = LifParams::new(lif_params, hard_reset)?;
+    with_surrogate(surrogate, surrogate_params, BuildLif(params))
+}
+
 /// (name, parameter names) of every native surrogate, in table order.
 pub fn surrogates() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
     ROWS.iter().copied()
@@ -62,6 +75,16 @@ impl WithSurrogate for FusedGradKernel {
     type Output = Box<dyn GradKernel>;
     fn run<S: Surrogate>(self, surrogate: S) -> Box<dyn GradKernel> {
         kernels::fused(surrogate)
+    }
+}
+
+/// Builds the LIF kernel of the surrogate it is given.
+struct BuildLif(LifParams);
+
+impl WithSurrogate for BuildLif {
+    type Output = Box<dyn LifKernel>;
+    fn run<S: Surrogate>(self, surrogate: S) -> Box<dyn LifKernel> {
+        lif::lif(surrogate, self.0)
     }
 }
 

@@ -17,6 +17,7 @@ faster in context; ``set_lowering`` / ``lowering`` choose explicitly.
 from . import (
     _ffi,  # noqa: F401  (registers the FFI targets)
     _native,
+    neuron,
     surrogate,
 )
 from ._policy import get_lowering, lowering, set_lowering
@@ -35,6 +36,7 @@ __all__ = [
     "get_lowering",
     "lowering",
     "multi_gaussian_grad",
+    "neuron",
     "set_braintools_rules",
     "set_lowering",
     "spike",

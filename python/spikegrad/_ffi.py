@@ -53,6 +53,11 @@ _check_jaxlib()
 _REGISTRATIONS = _native.registrations()
 TARGETS: tuple[str, ...] = tuple(_REGISTRATIONS)
 
+#: Targets that are not elementwise (a time loop over the leading axis): the
+#: batch-partitionable registration does not apply to them.
+_TIME_MAJOR = frozenset({"spikegrad_lif_forward", "spikegrad_lif_tangent", "spikegrad_lif_bptt"})
+
 for _name, _capsule in _REGISTRATIONS.items():
     jax.ffi.register_ffi_target(_name, _capsule, platform="cpu")
-    jax.ffi.register_ffi_target_as_batch_partitionable(_name)
+    if _name not in _TIME_MAJOR:
+        jax.ffi.register_ffi_target_as_batch_partitionable(_name)

@@ -1,0 +1,137 @@
+//! Fused multi-step neuron models: the whole time loop of a population in one
+//! kernel call, forward and backward (BPTT), generic over the surrogate.
+//!
+//! Buffers are time-major `[steps, n]` (row `t` holds every neuron at step
+//! `t + 1`). One call handles the neuron columns `begin..end`; the C++ shim
+//! splits a population into disjoint column ranges over threads, so the
+//! kernels take raw row-major grids ([`Grid`], [`GridMut`]) and only ever form
+//! slices of their own columns.
+//!
+//! Adding a model: a module with its parameter type, its kernel trait object
+//! and a [`crate::registry::WithSurrogate`] builder, like [`lif`].
+
+pub mod lif;
+
+use std::marker::PhantomData;
+use std::ops::Range;
+
+use crate::math::Real;
+use crate::surrogates::Surrogate;
+
+/// The float types the neuron kernels compute and store the potential in.
+pub trait NeuronReal: Real {
+    /// `g'(x)` of `s` in this precision.
+    fn grad<S: Surrogate>(s: &S, x: Self) -> Self;
+}
+
+impl NeuronReal for f32 {
+    #[inline(always)]
+    fn grad<S: Surrogate>(s: &S, x: f32) -> f32 {
+        s.grad_f32(x)
+    }
+}
+
+impl NeuronReal for f64 {
+    #[inline(always)]
+    fn grad<S: Surrogate>(s: &S, x: f64) -> f64 {
+        s.grad_f64(x)
+    }
+}
+
+/// A read-only row-major `[steps, n]` buffer.
+#[derive(Clone, Copy)]
+pub struct Grid<'a, R> {
+    ptr: *const R,
+    steps: usize,
+    n: usize,
+    data: PhantomData<&'a [R]>,
+}
+
+/// A writable row-major `[steps, n]` buffer.
+#[derive(Clone, Copy)]
+pub struct GridMut<'a, R> {
+    ptr: *mut R,
+    steps: usize,
+    n: usize,
+    data: PhantomData<&'a mut [R]>,
+}
+
+// SAFETY: a grid is only a pointer and a shape; the callers of the kernels
+// guarantee that concurrent calls touch disjoint columns.
+unsafe impl<R: Sync> Send for Grid<'_, R> {}
+unsafe impl<R: Sync> Sync for Grid<'_, R> {}
+unsafe impl<R: Send> Send for GridMut<'_, R> {}
+unsafe impl<R: Send> Sync for GridMut<'_, R> {}
+
+impl<'a, R> Grid<'a, R> {
+    /// # Safety
+    /// `ptr` points to `steps * n` initialized elements that outlive the grid.
+    pub unsafe fn new(ptr: *const R, steps: usize, n: usize) -> Self {
+        Self {
+            ptr,
+            steps,
+            n,
+            data: PhantomData,
+        }
+    }
+
+    /// A grid over a slice (tests).
+    #[cfg(test)]
+    pub fn of(s: &'a [R], steps: usize, n: usize) -> Self {
+        assert_eq!(s.len(), steps * n, "grid length");
+        Self {
+            ptr: s.as_ptr(),
+            steps,
+            n,
+            data: PhantomData,
+        }
+    }
+
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Row `t`, columns `cols`.
+    #[inline(always)]
+    pub fn row(&self, t: usize, cols: Range<usize>) -> &'a [R] {
+        assert!(t < self.steps && cols.start <= cols.end && cols.end <= self.n);
+        // SAFETY: in bounds by the assertion and `new`'s contract.
+        unsafe { std::slice::from_raw_parts(self.ptr.add(t * self.n + cols.start), cols.len()) }
+    }
+}
+
+impl<'a, R> GridMut<'a, R> {
+    /// # Safety
+    /// `ptr` points to `steps * n` elements that outlive the grid, and no
+    /// other access touches the columns a kernel is given while it runs.
+    pub unsafe fn new(ptr: *mut R, steps: usize, n: usize) -> Self {
+        Self {
+            ptr,
+            steps,
+            n,
+            data: PhantomData,
+        }
+    }
+
+    /// A grid over a slice (tests).
+    #[cfg(test)]
+    pub fn of(s: &'a mut [R], steps: usize, n: usize) -> Self {
+        assert_eq!(s.len(), steps * n, "grid length");
+        Self {
+            ptr: s.as_mut_ptr(),
+            steps,
+            n,
+            data: PhantomData,
+        }
+    }
+
+    /// Row `t`, columns `cols`. The caller (a kernel) holds one such slice at
+    /// a time per row and column range.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub fn row_mut(&self, t: usize, cols: Range<usize>) -> &'a mut [R] {
+        assert!(t < self.steps && cols.start <= cols.end && cols.end <= self.n);
+        // SAFETY: in bounds; disjointness is `new`'s contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(t * self.n + cols.start), cols.len()) }
+    }
+}
