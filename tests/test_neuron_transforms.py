@@ -12,7 +12,7 @@ import pytest
 from helpers.lif_reference import PARAMS, inputs
 
 import spikegrad.surrogate as sg
-from spikegrad._registry import formula
+from spikegrad._formulas import formula
 from spikegrad.neuron import _lif_math, lif
 from spikegrad.neuron._lif_primitives import no_ct_v
 
