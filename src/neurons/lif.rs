@@ -281,36 +281,40 @@ fn tangent_block<R: NeuronReal, S: Surrogate, const HARD: bool>(
     let n = cols.len();
     let mut tangent = vec![R::from_f64(0.0); n];
     let mut grads = vec![R::from_f64(0.0); n];
+    let mut next = vec![R::from_f64(0.0); n];
     let tangent = &mut tangent[..n];
-    let grads = &mut grads[..n];
+    let (mut grads, mut next) = (&mut grads[..n], &mut next[..n]);
     tangent.copy_from_slice(dv0.row(0, cols.clone()));
     let mut prev = v0.row(0, cols.clone());
-    for (g, &vp) in grads.iter_mut().zip(prev) {
-        *g = R::grad(s, c.u(vp));
-    }
+    surrogate_row(s, c, prev, grads);
     for t in 0..v.steps() {
         let vs = v.row(t, cols.clone());
         let dxs = dx.row(t, cols.clone());
         let dvs = dv.row_mut(t, cols.clone());
         let dss = dspikes.row_mut(t, cols.clone());
+        surrogate_row(s, c, vs, next);
         // Equal lengths, stated to the compiler: no bounds checks, so the loop vectorizes.
-        let (vs, dxs, dvs, dss, pv) = (
-            &vs[..n],
-            &dxs[..n],
-            &mut dvs[..n],
-            &mut dss[..n],
-            &prev[..n],
-        );
-        let (tangent, grads) = (&mut tangent[..n], &mut grads[..n]);
+        let (dxs, dvs, dss, pv) = (&dxs[..n], &mut dvs[..n], &mut dss[..n], &prev[..n]);
+        let (tangent, g_prev, g) = (&mut tangent[..n], &grads[..n], &next[..n]);
         for i in 0..n {
-            let dvn = c.carry::<HARD>(pv[i], grads[i]) * tangent[i] + c.drive * dxs[i];
-            let g = R::grad(s, c.u(vs[i]));
+            let dvn = c.carry::<HARD>(pv[i], g_prev[i]) * tangent[i] + c.drive * dxs[i];
             tangent[i] = dvn;
-            grads[i] = g;
             dvs[i] = dvn;
-            dss[i] = g * c.inv_delta * dvn;
+            dss[i] = g[i] * c.inv_delta * dvn;
         }
+        std::mem::swap(&mut grads, &mut next);
         prev = vs;
+    }
+}
+
+/// `g'(u(V))` over one row, in a loop of its own: the shape of the fused
+/// surrogate kernel, which LLVM vectorizes for every surrogate. Computed inside
+/// the recurrence loops instead, the costlier surrogates (MultiGaussianGrad)
+/// stayed scalar: BPTT with MultiGaussianGrad ran 4x slower (docs/perf.md).
+#[inline(always)]
+fn surrogate_row<R: NeuronReal, S: Surrogate>(s: &S, c: &Consts<R>, v: &[R], out: &mut [R]) {
+    for (g, &vi) in out.iter_mut().zip(v) {
+        *g = R::grad(s, c.u(vi));
     }
 }
 
@@ -332,12 +336,11 @@ fn bptt_block<R: NeuronReal, S: Surrogate, const HARD: bool>(
     // carry[i] = a rho(V_t) lambda_{t+1}; grads[i] = g'(u(V_t)) of the row below.
     let mut carry = vec![R::from_f64(0.0); n];
     let mut grads = vec![R::from_f64(0.0); n];
+    let mut below = vec![R::from_f64(0.0); n];
     let carry = &mut carry[..n];
-    let grads = &mut grads[..n];
+    let (mut grads, mut below) = (&mut grads[..n], &mut below[..n]);
     if steps > 0 {
-        for (g, &vt) in grads.iter_mut().zip(v.row(steps - 1, cols.clone())) {
-            *g = R::grad(s, c.u(vt));
-        }
+        surrogate_row(s, c, v.row(steps - 1, cols.clone()), grads);
     }
     for t in (0..steps).rev() {
         let prev = if t == 0 {
@@ -345,32 +348,30 @@ fn bptt_block<R: NeuronReal, S: Surrogate, const HARD: bool>(
         } else {
             v.row(t - 1, cols.clone())
         };
+        surrogate_row(s, c, prev, below);
         let cts = ct_spikes.row(t, cols.clone());
         let ctx = ct_x.row_mut(t, cols.clone());
         let ctv = ct_v.map(|g| g.row(t, cols.clone()));
         let (prev, cts, ctx) = (&prev[..n], &cts[..n], &mut ctx[..n]);
-        let (carry, grads) = (&mut carry[..n], &mut grads[..n]);
+        let (carry, g_t, g_prev) = (&mut carry[..n], &grads[..n], &below[..n]);
         match ctv {
             Some(ctv) => {
                 let ctv = &ctv[..n];
                 for i in 0..n {
-                    let lambda = cts[i] * grads[i] * c.inv_delta + carry[i] + ctv[i];
+                    let lambda = cts[i] * g_t[i] * c.inv_delta + carry[i] + ctv[i];
                     ctx[i] = c.drive * lambda;
-                    let g = R::grad(s, c.u(prev[i]));
-                    carry[i] = c.carry::<HARD>(prev[i], g) * lambda;
-                    grads[i] = g;
+                    carry[i] = c.carry::<HARD>(prev[i], g_prev[i]) * lambda;
                 }
             }
             None => {
                 for i in 0..n {
-                    let lambda = cts[i] * grads[i] * c.inv_delta + carry[i];
+                    let lambda = cts[i] * g_t[i] * c.inv_delta + carry[i];
                     ctx[i] = c.drive * lambda;
-                    let g = R::grad(s, c.u(prev[i]));
-                    carry[i] = c.carry::<HARD>(prev[i], g) * lambda;
-                    grads[i] = g;
+                    carry[i] = c.carry::<HARD>(prev[i], g_prev[i]) * lambda;
                 }
             }
         }
+        std::mem::swap(&mut grads, &mut below);
     }
     ct_v0.row_mut(0, cols).copy_from_slice(carry);
 }
