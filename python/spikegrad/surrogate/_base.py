@@ -75,7 +75,7 @@ def _step_with_grad_jvp(primals, tangents):
     tx, tdx = tangents
     # The primal step is recomputed with a plain comparison, whose own
     # derivative is zero: higher-order derivatives then drop d/dx step(x),
-    # exactly as braintools' rule does (see README, "Second derivatives").
+    # exactly as braintools' rule does (see README, "braintools 0.3 and 0.4").
     out = xla_spike(x)
     return out, (tx * dx + tdx).astype(out.dtype)
 
