@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..surrogate import NativeSurrogate, ReluGrad
+from ..surrogate._base import NATIVE_DTYPES
 from . import _lif_lowering  # noqa: F401  (lowerings must be registered)
 from ._lif_math import constants, scan_lif
 from ._lif_primitives import lif_forward_p
@@ -22,7 +23,6 @@ from ._lif_primitives import lif_forward_p
 __all__ = ["lif"]
 
 #: Input dtypes of the fused path; half precision is computed in float32.
-_FUSED_DTYPES = frozenset(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
 _PARAMS = ("dt", "tau", "R", "V_th", "V_reset", "V_rest")
 
 
@@ -168,7 +168,7 @@ def lif(
 
     surrogate = _fused_surrogate(spk_fun)
     scalars = all(isinstance(v, np.ndarray) and v.ndim == 0 for v in p.values())
-    if surrogate is not None and scalars and x.dtype in _FUSED_DTYPES:
+    if surrogate is not None and scalars and x.dtype in NATIVE_DTYPES:
         decay, bias, drive = constants(*(float(p[k]) for k in ("dt", "tau", "R", "V_rest")), xp=np)
         lif_consts = tuple(float(c) for c in (decay, bias, drive, p["V_th"], p["V_reset"]))
         spikes, v = lif_forward_p.bind(

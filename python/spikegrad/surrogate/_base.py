@@ -165,7 +165,7 @@ class Surrogate:
 
 
 #: The input dtypes the native kernels take; other floats take the XLA path.
-_NATIVE_DTYPES = frozenset(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
+NATIVE_DTYPES = frozenset(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
 
 
 def _real_param(owner: str, name: str, v) -> np.ndarray:
@@ -295,7 +295,7 @@ class NativeSurrogate(Surrogate):
 
     def _spike(self, x: jax.Array) -> jax.Array:
         static = self._static_params()
-        if static is None or x.dtype not in _NATIVE_DTYPES:
+        if static is None or x.dtype not in NATIVE_DTYPES:
             return super()._spike(x)  # traced parameters, or a float the kernels lack (float8)
         return spike(x, self._native_name, static)
 
@@ -304,7 +304,7 @@ class NativeSurrogate(Surrogate):
         runs (so the two agree bit for bit); differentiable in ``x`` (g'')."""
         x = _as_input(x)
         static = self._static_params()
-        if static is None or x.dtype not in _NATIVE_DTYPES:
+        if static is None or x.dtype not in NATIVE_DTYPES:
             return self.formula(x, *self._param_values())
         return _native_surrogate_grad(x, self._native_name, static)
 
