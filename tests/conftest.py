@@ -1,8 +1,9 @@
 """Shared test configuration: hypothesis profiles and the float64 switch.
 
 Hypothesis profiles (select with ``HYPOTHESIS_PROFILE``, default ``ci``):
-``ci`` runs 200 examples per property, ``dev`` runs 25 for quick iteration.
-Neither has a deadline: the first call of each new shape compiles.
+``ci`` runs 200 examples per property, ``ci_short`` 40 (scripts/test.sh, under
+the oldest jax), ``dev`` 25 fresh ones for quick iteration. None has a
+deadline: the first call of each new shape compiles.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ _COMMON = dict(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
 )
-# ci: the same 200 examples on every run (no flaky CI); dev: fresh random examples.
+# ci, ci_short: the same examples on every run (no flaky CI); dev: fresh random examples.
 settings.register_profile("ci", max_examples=200, derandomize=True, **_COMMON)
+settings.register_profile("ci_short", max_examples=40, derandomize=True, **_COMMON)
 settings.register_profile("dev", max_examples=25, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

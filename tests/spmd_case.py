@@ -1,17 +1,18 @@
-"""One SPMD case, run in its own process by test_sharding.py:
+"""SPMD cases, run in a process of their own by test_sharding.py:
 
-    python tests/spmd_case.py {shardy|gspmd} CASE
+    python tests/spmd_case.py {shardy|gspmd} {native|xla} CASE...
 
-Fakes 8 CPU devices, picks the partitioner, then for the case's mesh, shape
-and sharding checks ``jit`` of the forward pass, of a vjp and of a jvp (or
-the same inside ``shard_map``):
+Fakes 8 CPU devices, picks the partitioner and the lowering, then for each
+case's mesh, shape and sharding checks ``jit`` of the forward pass, of a vjp
+and of a jvp (or the same inside ``shard_map``):
 
 * values against the float64 NumPy formula (the step is exact);
 * the compiled HLO has no collective, and every spikegrad custom call works
   on one shard (its operand has the shard's shape, never the global one);
 * the outputs keep the input's sharding.
 
-(The "uneven" case relaxes the last two: see CASES.) Exits non-zero with a message on the first failure.
+(The "uneven" case relaxes the last two: see CASES.) Prints one line per case,
+``ok ...`` or ``FAILED ...: why``, and exits non-zero if any case failed.
 """
 
 from __future__ import annotations
@@ -58,9 +59,13 @@ CASES = {
 }
 
 
+class CaseFailed(Exception):
+    pass
+
+
 def check(cond: bool, what: str) -> None:
     if not cond:
-        raise SystemExit(f"FAILED: {what}")
+        raise CaseFailed(what)
 
 
 def check_close(got, want, what: str) -> None:
@@ -164,15 +169,23 @@ def run(case: str) -> None:
 
 
 def main() -> None:
-    partitioner, case = sys.argv[1:3]
-    lowering = sys.argv[3] if len(sys.argv) > 3 else "native"
-    if partitioner not in ("shardy", "gspmd") or case not in CASES or lowering not in ("native", "xla"):
-        raise SystemExit(f"usage: spmd_case.py {{shardy|gspmd}} {{{'|'.join(CASES)}}} [native|xla]")
+    partitioner, lowering, *cases = sys.argv[1:] + [""] * max(0, 3 - len(sys.argv[1:]))
+    if partitioner not in ("shardy", "gspmd") or lowering not in ("native", "xla") or not set(cases) <= set(CASES):
+        raise SystemExit(f"usage: spmd_case.py {{shardy|gspmd}} {{native|xla}} {{{'|'.join(CASES)}}}...")
     spikegrad.set_lowering(lowering)
     jax.config.update("jax_use_shardy_partitioner", partitioner == "shardy")
-    check(jax.device_count() == 8, f"{jax.device_count()} devices, wanted 8")
-    run(case)
-    print(f"ok {partitioner} {case} {lowering} (jax {jax.__version__})")
+    if jax.device_count() != 8:
+        raise SystemExit(f"{jax.device_count()} devices, wanted 8")
+    failed = 0
+    for case in cases:
+        try:
+            run(case)
+        except Exception as e:  # a failed check, or jax refusing the program
+            failed += 1
+            print(f"FAILED {partitioner} {case} {lowering}: {type(e).__name__}: {e}", flush=True)
+        else:
+            print(f"ok {partitioner} {case} {lowering} (jax {jax.__version__})", flush=True)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -129,8 +129,10 @@ def test_low_level_mismatch_is_type_error_in_process():
         spikegrad.surrogate_grad_apply(jnp.ones(3), jnp.ones(4), "multi_gaussian", p)
 
 
-# ---- errors inside the FFI handlers, each in its own process ---------------------------
+# ---- errors inside the FFI handlers, in a process of their own ----------------------
 
+# Runs every case in one child process, one JSON line each. A case that took
+# the process down leaves it and every later case without a line, and fails.
 _PRELUDE = """
 import json, sys
 import numpy as np
@@ -143,12 +145,13 @@ def grad_call(x, t, out, **attrs):
 def step_call(x, out):
     return jax.ffi.ffi_call("spikegrad_heaviside", out)(x)
 f32 = lambda *s: jax.ShapeDtypeStruct(s, jnp.float32)
-try:
-    r = (CASE)
-    jax.block_until_ready(r)
-    print(json.dumps({"ok": True}))
-except Exception as e:
-    print(json.dumps({"ok": False, "type": type(e).__name__, "msg": str(e)}))
+for name, code in json.loads(sys.argv[1]).items():
+    try:
+        jax.block_until_ready(eval(code))
+        report = {"ok": True}
+    except Exception as e:
+        report = {"ok": False, "type": type(e).__name__, "msg": str(e)}
+    print(json.dumps({"case": name, **report}), flush=True)
 """
 
 FFI_CASES = {
@@ -211,15 +214,34 @@ FFI_CASES = {
 }
 
 
+@pytest.fixture(scope="module")
+def ffi_reports():
+    """The child's report for each case, and how it ended."""
+    cases = json.dumps({name: code for name, (code, _) in FFI_CASES.items()})
+    result = run_python(_PRELUDE, cases, timeout=300)
+    reports = {}
+    for line in result.stdout.splitlines():
+        if line.startswith('{"case"'):
+            report = json.loads(line)
+            reports[report.pop("case")] = report
+    return reports, result
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c) for c in FFI_CASES])
-def test_ffi_handler_error_is_python_exception(case):
-    code, fragments = FFI_CASES[case]
-    result = run_python(_PRELUDE.replace("CASE", code), timeout=120)
-    assert result.returncode == 0, f"process died (rc={result.returncode}): {result.stderr[-2000:]}"
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+def test_ffi_handler_error_is_python_exception(case, ffi_reports):
+    reports, result = ffi_reports
+    _, fragments = FFI_CASES[case]
+    assert case in reports, f"process died (rc={result.returncode}) by this case or before: {result.stderr[-2000:]}"
+    report = reports[case]
     assert report["ok"] is False, "bad input was accepted"
     for fragment in fragments:
         assert fragment in report["msg"], f"{fragment!r} not in: {report['msg']}"
+
+
+def test_ffi_error_process_exits_cleanly(ffi_reports):
+    reports, result = ffi_reports
+    assert result.returncode == 0, f"rc={result.returncode}: {result.stderr[-2000:]}"
+    assert list(reports) == list(FFI_CASES)
 
 
 def test_process_survives_many_handler_errors():

@@ -18,8 +18,6 @@ from helpers.x64 import enable_x64
 import spikegrad
 import spikegrad.surrogate as sg
 
-pytestmark = pytest.mark.braintools_rules
-
 NAMES = sorted(PARAMS)
 DTYPES = {"float32": np.float32, "bfloat16": ml_dtypes.bfloat16, "float16": np.float16, "float64": np.float64}
 

@@ -1,7 +1,8 @@
 """SPMD: under jit with sharded inputs, and inside shard_map, every device runs
 the custom calls on its own shard, with no collective, under both
-partitioners. Each case runs in its own process (tests/spmd_case.py) because
-the number of fake CPU devices is fixed when jax starts."""
+partitioners. The cases run in processes of their own (tests/spmd_case.py), one
+per partitioner and lowering, because the number of fake CPU devices is fixed
+when jax starts."""
 
 from __future__ import annotations
 
@@ -22,20 +23,43 @@ CASE_SCRIPT = Path(__file__).with_name("spmd_case.py")
 sys.path.insert(0, str(CASE_SCRIPT.parent))
 from spmd_case import CASES  # noqa: E402
 
+COMBINATIONS = [("shardy", "native"), ("gspmd", "native"), ("shardy", "xla")]
 
-@pytest.mark.parametrize("partitioner, lowering", [("shardy", "native"), ("gspmd", "native"), ("shardy", "xla")])
+
+@pytest.fixture(scope="module")
+def spmd_runs():
+    """One run of every case per partitioner and lowering, made when first asked for."""
+    runs = {}
+
+    def get(partitioner, lowering):
+        if (partitioner, lowering) not in runs:
+            args = (CASE_SCRIPT, partitioner, lowering, *sorted(CASES))
+            runs[partitioner, lowering] = run_python(*args, env={"JAX_PLATFORMS": "cpu"}, timeout=900)
+        return runs[partitioner, lowering]
+
+    return get
+
+
+@pytest.mark.parametrize("partitioner, lowering", COMBINATIONS)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_spmd_case(partitioner, lowering, case):
+def test_spmd_case(partitioner, lowering, case, spmd_runs):
     """``native``: the kernels run per shard; ``xla``: XLA's own partitioning
     of the same function (what ``auto`` lowers to for the step and the smaller
     gradients)."""
-    proc = run_python(CASE_SCRIPT, partitioner, case, lowering, env={"JAX_PLATFORMS": "cpu"}, timeout=300)
-    assert proc.returncode == 0, f"{partitioner}/{case} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
-    assert f"ok {partitioner} {case} {lowering}" in proc.stdout
+    proc = spmd_runs(partitioner, lowering)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.split()[1:4] == [partitioner, case, lowering]]
+    assert lines, f"no report for {case}: the process died (rc={proc.returncode}):\n{proc.stderr[-4000:]}"
+    assert lines[0].startswith("ok "), lines[0]
+
+
+@pytest.mark.parametrize("partitioner, lowering", COMBINATIONS)
+def test_spmd_process_exits_cleanly(partitioner, lowering, spmd_runs):
+    proc = spmd_runs(partitioner, lowering)
+    assert proc.returncode == 0, f"rc={proc.returncode}:\n{proc.stdout}\n{proc.stderr[-4000:]}"
 
 
 def test_case_script_rejects_unknown_case():
-    proc = run_python(CASE_SCRIPT, "shardy", "no-such-case", timeout=300)
+    proc = run_python(CASE_SCRIPT, "shardy", "native", "no-such-case", timeout=300)
     assert proc.returncode != 0 and "usage" in proc.stderr
 
 

@@ -25,8 +25,6 @@ import spikegrad.surrogate as sg
 from spikegrad._formulas import xla_grad
 from spikegrad._primitives import xla_spike
 
-pytestmark = pytest.mark.braintools_rules
-
 NAMES = sorted(PARAMS)
 
 
@@ -94,6 +92,7 @@ def _steps(name, x):
     }
 
 
+@pytest.mark.braintools_rules
 @pytest.mark.parametrize("name", NAMES)
 def test_step_is_the_same_on_every_lowering_and_matches_braintools(name, dtype):
     import braintools.surrogate as bt

@@ -12,6 +12,7 @@ series reduces ``x`` exactly modulo the period (``np.fmod`` is exact).
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -103,6 +104,18 @@ PARAMS = {
     "SlayerGrad": [{}, {"alpha": 3.0}, {"alpha": -0.25}],
     "MultiGaussianGrad": [{}, {"h": 0.5, "s": 2.0, "sigma": 1.0, "scale": 1.0}],
 }
+
+#: ``SPIKEGRAD_TEST_SURROGATES=sample`` runs the family-wide tests on these
+#: five, one of each kind of kernel (several exps, a Fourier loop with an
+#: integer parameter, a logistic, branches by where(), a polynomial erf).
+#: scripts/test.sh does so under the oldest jax: the kernels are the same
+#: machine code there, and every code path still runs.
+SAMPLE = ("MultiGaussianGrad", "SquarewaveFourierSeries", "Sigmoid", "PiecewiseLeakyRelu", "ERF")
+_WHICH = os.environ.get("SPIKEGRAD_TEST_SURROGATES", "all")
+if _WHICH not in ("all", "sample"):
+    raise ValueError(f"SPIKEGRAD_TEST_SURROGATES must be 'all' or 'sample', not {_WHICH!r}")
+if _WHICH == "sample":
+    PARAMS = {name: PARAMS[name] for name in SAMPLE}
 
 #: Where the surrogate changes branch, as a function of its full parameters.
 _BREAKS = {
