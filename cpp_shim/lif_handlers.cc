@@ -96,21 +96,29 @@ ffi::Error Invalid(std::string_view op, const std::string& msg) {
                                      msg);
 }
 
-// Steps and neurons from a [T, *shape] buffer and a [*shape] one.
+// Steps and neurons from a time-major sequence buffer and a state buffer. The
+// steps come from the element counts, not from the first dimension: a
+// partitioned call sees the sequence as a [*shape, T] view whose layout keeps
+// the memory time-major (python/spikegrad/_partitioned_ffi.py).
 struct Shape {
   int64_t steps = 0, n = 0;
 };
-
 std::optional<std::string> ShapeOf(const ffi::AnyBuffer& seq,
                                    const ffi::AnyBuffer& state, Shape* out) {
   auto dims = seq.dimensions();
   if (dims.size() < 1) return "the sequence operand must have a time axis";
-  out->steps = dims[0];
   out->n = static_cast<int64_t>(state.element_count());
+  out->steps = out->n > 0
+                   ? static_cast<int64_t>(seq.element_count()) / out->n
+                   : dims[0];
   if (static_cast<int64_t>(seq.element_count()) != out->steps * out->n) {
     return "sequence has " + std::to_string(seq.element_count()) +
            " elements, expected steps " + std::to_string(out->steps) +
            " x neurons " + std::to_string(out->n);
+  }
+  if (dims[0] != out->steps && dims[dims.size() - 1] != out->steps) {
+    return "the sequence's first or last dimension must be its " +
+           std::to_string(out->steps) + " steps";
   }
   return std::nullopt;
 }

@@ -1,14 +1,20 @@
-"""Fused LIF on several (fake CPU) devices, each case in its own process.
+"""Fused LIF on several (fake CPU) devices, in processes of their own (the
+device count is fixed when jax starts).
 
 * inside ``shard_map`` over a neuron axis every device runs the kernels on its
   own shard: values and gradients equal the single-device ones and the
   compiled program has no collective;
-* under ``jit`` with inputs sharded over a neuron axis the result is correct.
-  (The custom calls are not yet partitioned by XLA here: the compiled program
-  may gather the inputs; docs/neurons.md.)"""
+* under ``jit`` with inputs sharded over neuron axes, under Shardy and GSPMD,
+  XLA splits the custom calls over the neurons: every call runs on its
+  device's shard, never over the time axis, with no collective; forward
+  (with and without the potentials), grad and jvp equal the single-device
+  results bit for bit, and the outputs keep the input's sharding;
+* inputs sharded over time, or unevenly, still give the single-device result
+  (there XLA gathers what it must)."""
 
 from __future__ import annotations
 
+import pytest
 from helpers.isolated import run_python
 
 PRELUDE = """
@@ -62,19 +68,85 @@ print("ok")
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
 
 
-def test_jit_with_sharded_inputs_is_correct():
-    code = (
-        PRELUDE
-        + """
-xs = jax.device_put(x, NamedSharding(mesh, P(None, None, "d")))
-vs = jax.device_put(v0, NamedSharding(mesh, P(None, "d")))
-got = jax.jit(f)(xs, vs)
-for a, b in zip(got, want):
-    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-for a, b in zip(jax.jit(jax.grad(loss, (0, 1)))(xs, vs), want_g):
-    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
-print("ok")
+JIT_CASES = (
+    f"COLLECTIVES = {COLLECTIVES!r}\n"
+    + """
+import re, sys
+jax.config.update("jax_use_shardy_partitioner", sys.argv[1] == "shardy")
+mesh2 = Mesh(np.array(jax.devices()[:4]).reshape(2, 2), ("a", "b"))
+T = x.shape[0]
+# name -> (mesh, spec of x, spec of v0, the kernels' neuron shard or None: gathered)
+CASES = {
+    "neurons_last_axis": (mesh, P(None, None, "d"), P(None, "d"), (6, 8)),
+    "neurons_first_axis": (mesh2, P(None, "a", None), P("a", None), (3, 32)),
+    "both_neuron_axes": (mesh2, P(None, "a", "b"), P("a", "b"), (3, 16)),
+    "over_time": (mesh, P("d", None, None), P(None, None), None),
+    # 30 neurons over 4 devices: replicated in, cut unevenly inside the program.
+    "uneven": (mesh, P(), P(), None),
+}
+def cut(name, a, b):
+    if name != "uneven":
+        return a, b
+    wsc = jax.lax.with_sharding_constraint
+    return wsc(a, NamedSharding(mesh, P(None, None, "d"))), wsc(b, NamedSharding(mesh, P(None, "d")))
+def kernels(hlo):
+    return [ln for ln in hlo.splitlines() if 'custom_call_target="spikegrad_lif' in ln]
+def run(name):
+    m, xspec, vspec, local = CASES[name]
+    xx, vv = (x[:, :, :30], v0[:, :30]) if name == "uneven" else (x, v0)
+    want = f(xx, vv)
+    want_g = jax.grad(loss, (0, 1))(xx, vv)
+    want_t = jax.jvp(f, (xx, vv), (jnp.cos(xx), jnp.sin(vv)))
+    spikes_only = lambda a, b: lif(a, b, **PARAMS, spk_fun=sg.MultiGaussianGrad())
+    xs = jax.device_put(xx, NamedSharding(m, xspec))
+    vs = jax.device_put(vv, NamedSharding(m, vspec))
+    c = lambda g: lambda a, b: g(*cut(name, a, b))
+    programs = {
+        "forward": (jax.jit(c(f)), (xs, vs), want),
+        "spikes_only": (jax.jit(c(spikes_only)), (xs, vs), (spikes_only(xx, vv),)),
+        "grad": (jax.jit(c(jax.grad(loss, (0, 1)))), (xs, vs), want_g),
+        "jvp": (jax.jit(c(lambda a, b: jax.jvp(f, (a, b), (jnp.cos(a), jnp.sin(b))))), (xs, vs), want_t),
+    }
+    for what, (fn, args, expect) in programs.items():
+        got = jax.tree.leaves(fn(*args))
+        for a, b in zip(got, jax.tree.leaves(expect)):
+            assert np.array_equal(np.asarray(a), np.asarray(b)), f"{what}: differs from one device"
+        if local is None:
+            continue
+        hlo = fn.lower(*args).compile().as_text()
+        found = [c for c in COLLECTIVES if c in hlo]
+        assert not found, f"{what}: collectives {found}"
+        calls = kernels(hlo)
+        assert calls, f"{what}: no LIF custom call"
+        views = {",".join(map(str, (*local, k))) for k in (T, 1, 0)}
+        for line in calls:
+            shapes = re.findall(r"f32\\[([0-9,]*)\\]", line)
+            assert shapes and set(shapes) <= views, f"{what}: a LIF call on {shapes}, not on the shard {local}"
+        if what == "forward":
+            for a in got:
+                assert a.sharding.is_equivalent_to(xs.sharding, a.ndim), f"{what}: output sharding {a.sharding}"
+for name in CASES:
+    try:
+        run(name)
+        print("ok", sys.argv[1], name, flush=True)
+    except Exception as e:
+        print("FAILED", sys.argv[1], name, type(e).__name__, e, flush=True)
 """
-    )
-    r = run_python(code, timeout=300, env={"JAX_PLATFORMS": "cpu"})
-    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+)
+
+_JIT_RUNS = {}
+
+
+def _jit_run(partitioner):
+    if partitioner not in _JIT_RUNS:
+        _JIT_RUNS[partitioner] = run_python(PRELUDE + JIT_CASES, partitioner, timeout=600, env={"JAX_PLATFORMS": "cpu"})
+    return _JIT_RUNS[partitioner]
+
+
+@pytest.mark.parametrize("partitioner", ["shardy", "gspmd"])
+@pytest.mark.parametrize("case", ["neurons_last_axis", "neurons_first_axis", "both_neuron_axes", "over_time", "uneven"])
+def test_jit_with_sharded_inputs(partitioner, case):
+    r = _jit_run(partitioner)
+    lines = [ln for ln in r.stdout.splitlines() if ln.split()[1:3] == [partitioner, case]]
+    assert lines, f"no report for {case}: the process died (rc={r.returncode}):\n{r.stderr[-3000:]}"
+    assert lines[0].startswith("ok "), lines[0]

@@ -1,9 +1,10 @@
 """Load the native module, check it against the running jaxlib, and register
 its XLA FFI targets for the CPU platform (once, at import).
 
-The targets are elementwise, so they are also registered as batch
-partitionable: under ``jit`` with sharded inputs each device runs the call on
-its own shard (the lowering in ``_partitioned_ffi`` sets the attributes)."""
+Every target is also registered as batch partitionable: under ``jit`` with
+sharded inputs each device runs the call on its own shard (of elements, or of
+neurons for the time-major ones; the lowerings in ``_partitioned_ffi`` set
+the attributes)."""
 
 from __future__ import annotations
 
@@ -53,11 +54,6 @@ _check_jaxlib()
 _REGISTRATIONS = _native.registrations()
 TARGETS: tuple[str, ...] = tuple(_REGISTRATIONS)
 
-#: Targets that are not elementwise (a time loop over the leading axis): the
-#: batch-partitionable registration does not apply to them.
-_TIME_MAJOR = frozenset({"spikegrad_lif_forward", "spikegrad_lif_tangent", "spikegrad_lif_bptt"})
-
 for _name, _capsule in _REGISTRATIONS.items():
     jax.ffi.register_ffi_target(_name, _capsule, platform="cpu")
-    if _name not in _TIME_MAJOR:
-        jax.ffi.register_ffi_target_as_batch_partitionable(_name)
+    jax.ffi.register_ffi_target_as_batch_partitionable(_name)

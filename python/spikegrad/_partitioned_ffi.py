@@ -22,6 +22,14 @@ The operands and the result must all have the result's shape (true of both
 spikegrad primitives). Shapes with symbolic dimensions (``jax.export`` shape
 polymorphism) and programs for a single device get the plain, unpartitioned
 call.
+
+Time-major calls (the fused neurons: sequences ``[T, *shape]``, states
+``[*shape]``) are split over the neurons, never over time, the same way: each
+sequence is passed as a ``[*shape, T]`` view whose layout keeps the memory
+time-major (the transposes on either side are bitcasts), each state as
+``[*shape, 1]``, ``num_batch_dims`` is the rank of ``shape``, and the Shardy
+rule marks the time factor as needing replication. The kernels take the step
+count from the element counts, so they read both views alike.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from jax.interpreters import mlir
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import sdy, stablehlo
 
-__all__ = ["elementwise_ffi_lowering"]
+__all__ = ["elementwise_ffi_lowering", "time_major_ffi_lowering", "SEQUENCE", "STATE"]
 
 
 def _reshape(value: ir.Value, shape: Sequence[int]) -> ir.Value:
@@ -94,5 +102,117 @@ def elementwise_ffi_lowering(target: str) -> Callable:
         view_ctx = ctx.replace(avals_in=[view] * len(operands), avals_out=[view])
         (result,) = call(view_ctx, *(_reshape(op, view.shape) for op in operands), **attributes)
         return [_reshape(result, shape)]
+
+    return rule
+
+
+#: Roles of a time-major call's operands and results.
+SEQUENCE, STATE = "sequence", "state"
+
+
+def _transpose(value: ir.Value, permutation: Sequence[int]) -> ir.Value:
+    return stablehlo.transpose(value, ir.DenseI64ArrayAttr.get(list(permutation)))
+
+
+def _time_major_rule(num_operands: int, roles: Sequence[str], shape: Sequence[int], steps: int, sizes):
+    """Neuron dimension ``i`` is factor ``i`` everywhere; time is factor
+    ``rank``; the trailing unit (and empty) dimensions have factors of their
+    own. None but the neuron factors may be sharded."""
+    rank = len(shape)
+    factor_sizes = [*shape, steps]
+    trailing = {}
+    for role, last in zip(roles, sizes):
+        if not (role == SEQUENCE and last == steps) and last not in trailing:
+            trailing[last] = len(factor_sizes)
+            factor_sizes.append(last)
+
+    def mapping(role, last):
+        dims = [sdy.DimMappingAttr.get(factor_indices=[i]) for i in range(rank)]
+        factor = rank if role == SEQUENCE and last == steps else trailing[last]
+        dims.append(sdy.DimMappingAttr.get(factor_indices=[factor]))
+        return sdy.TensorMappingAttr.get(dim_mappings=dims)
+
+    maps = [mapping(role, last) for role, last in zip(roles, sizes)]
+    return sdy.OpShardingRuleAttr.get(
+        factor_sizes=factor_sizes,
+        operand_mappings=maps[:num_operands],
+        result_mappings=maps[num_operands:],
+        need_replication_factors=list(range(rank, len(factor_sizes))),
+        is_custom=True,
+    )
+
+
+def _view_aval(aval, shape: Sequence[int], sequence: bool):
+    """``aval`` with the view's shape, and its sharding (explicit axes) moved
+    along: time last for a sequence, a trailing unsharded dimension otherwise."""
+    sharding = getattr(aval, "sharding", None)
+    spec = getattr(sharding, "spec", None)
+    if spec is None:
+        return aval.update(shape=tuple(shape))
+    spec = (*spec, *(None,) * (aval.ndim - len(spec)))
+    if sequence:
+        spec = (*spec[1:], spec[0])
+    elif len(spec) == len(shape) - 1:  # a state
+        spec = (*spec, None)
+    else:  # a (0,) placeholder
+        spec = (None,) * len(shape)
+    return aval.update(shape=tuple(shape), sharding=sharding.update(spec=jax.sharding.PartitionSpec(*spec)))
+
+
+def time_major_ffi_lowering(target: str, operand_roles: Sequence[str], result_roles: Sequence[str]) -> Callable:
+    """A lowering rule calling the time-major FFI ``target`` per shard of neurons.
+
+    ``operand_roles``/``result_roles`` say which are sequences ``[T, *shape]``
+    and which states ``[*shape]``; a sequence may also be a ``(0,)``
+    placeholder (an absent array). The first operand must be a sequence and
+    some operand a state. Keyword parameters go to the target as attributes.
+    """
+    unpartitioned = jax.ffi.ffi_lowering(target)
+    first_state = list(operand_roles).index(STATE)
+
+    def rule(ctx, *operands, **attributes):
+        shape = tuple(ctx.avals_in[first_state].shape)
+        steps = ctx.avals_in[0].shape[0]
+        dims = (*shape, steps)
+        if not shape or 0 in dims or not all(isinstance(d, int) for d in dims) or _single_device(ctx):
+            return unpartitioned(ctx, *operands, **attributes)
+        rank = len(shape)
+        time_major = (*range(rank - 1, -1, -1), rank)  # minor-to-major of a [*shape, T] view
+
+        def view(aval, role):
+            """The view's shape and layout; None: the default layout."""
+            if role == STATE:
+                return (*shape, 1), None
+            if tuple(aval.shape) == (0,):
+                return (*shape, 0), None
+            return (*shape, steps), time_major
+
+        ins = [view(a, r) for a, r in zip(ctx.avals_in, operand_roles)]
+        outs = [view(a, r) for a, r in zip(ctx.avals_out, result_roles)]
+        to_view = (*range(1, rank + 1), 0)
+        args = [
+            _transpose(op, to_view) if layout else _reshape(op, vshape) for op, (vshape, layout) in zip(operands, ins)
+        ]
+        roles = [*operand_roles, *result_roles]
+        sizes = [v[-1] for v, _ in (*ins, *outs)]
+        call = jax.ffi.ffi_lowering(
+            target,
+            operand_layouts=[layout for _, layout in ins],
+            result_layouts=[layout for _, layout in outs],
+            extra_attributes={
+                "mhlo.frontend_attributes": ir.DictAttr.get({"num_batch_dims": ir.StringAttr.get(str(rank))}),
+                "sdy.sharding_rule": _time_major_rule(len(operands), roles, shape, steps, sizes),
+            },
+        )
+        view_ctx = ctx.replace(
+            avals_in=[_view_aval(a, v, bool(lay)) for a, (v, lay) in zip(ctx.avals_in, ins)],
+            avals_out=[_view_aval(a, v, bool(lay)) for a, (v, lay) in zip(ctx.avals_out, outs)],
+        )
+        results = call(view_ctx, *args, **attributes)
+        from_view = (rank, *range(rank))
+        return [
+            _transpose(res, from_view) if layout else _reshape(res, aval.shape)
+            for res, aval, (_, layout) in zip(results, ctx.avals_out, outs)
+        ]
 
     return rule

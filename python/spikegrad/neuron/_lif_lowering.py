@@ -1,14 +1,15 @@
 """Lowerings of the LIF primitives: the Rust kernels (FFI custom calls) on
-CPU, the ``lax.scan`` form of the same math (``_lif_math``) elsewhere."""
+CPU, split over the neurons when partitioned (``_partitioned_ffi``), the
+``lax.scan`` form of the same math (``_lif_math``) elsewhere."""
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 from jax.interpreters import mlir
 
 from .. import _ffi  # noqa: F401  (the targets must be registered before use)
 from .._formulas import formula
+from .._partitioned_ffi import SEQUENCE, STATE, time_major_ffi_lowering
 from . import _lif_math
 from ._lif_primitives import lif_bptt_p, lif_forward_p, lif_tangent_p, no_ct_v
 
@@ -22,8 +23,8 @@ def _attrs(surrogate, params, lif, hard_reset):
     )
 
 
-def _ffi_rule(target):
-    call = jax.ffi.ffi_lowering(target)
+def _ffi_rule(target, operand_roles, result_roles):
+    call = time_major_ffi_lowering(target, operand_roles, result_roles)
 
     def rule(ctx, *operands, surrogate, params, lif, hard_reset, keep_v=None, **extra):
         # keep_v is not an attribute: the kernel reads it from v's shape.
@@ -52,10 +53,11 @@ def _bptt_xla(v, v0, ct_spikes, ct_v, *, surrogate, params, lif, hard_reset, has
     return _lif_math.xla_bptt(v, v0, ct_spikes, ct_v if has_ct_v else None, grad=grad, lif=lif, hard=hard_reset)
 
 
-for _prim, _target, _xla in (
-    (lif_forward_p, "spikegrad_lif_forward", _forward_xla),
-    (lif_tangent_p, "spikegrad_lif_tangent", _tangent_xla),
-    (lif_bptt_p, "spikegrad_lif_bptt", _bptt_xla),
+S, Q = STATE, SEQUENCE
+for _prim, _target, _xla, _roles in (
+    (lif_forward_p, "spikegrad_lif_forward", _forward_xla, ([Q, S], [Q, Q])),
+    (lif_tangent_p, "spikegrad_lif_tangent", _tangent_xla, ([Q, S, Q, S], [Q, Q])),
+    (lif_bptt_p, "spikegrad_lif_bptt", _bptt_xla, ([Q, S, Q, Q], [Q, S])),
 ):
-    mlir.register_lowering(_prim, _ffi_rule(_target), platform="cpu")
+    mlir.register_lowering(_prim, _ffi_rule(_target, *_roles), platform="cpu")
     mlir.register_lowering(_prim, mlir.lower_fun(_xla, multiple_results=True))
