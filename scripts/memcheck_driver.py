@@ -6,7 +6,11 @@ fused-gradient kernels in float16, bfloat16, float32 and float64; lengths 0,
 1, odd, past the half-precision block (512), and above
 the threading threshold (chunks over XLA's pool); forward mode, reverse mode
 and vmap; the shim's error paths (unsupported dtype, size and dtype
-mismatches, bad parameters, unknown surrogate); and concurrent calls.
+mismatches, bad parameters, unknown surrogate); and concurrent calls. And
+the fused LIF's three passes (forward with and without the potentials,
+tangent, BPTT with and without a potential cotangent) in float32, float64
+and bfloat16, soft and hard reset, for no steps, no neurons, one neuron,
+past a 2048-neuron block and over the thread pool, with its error paths.
 Exits non-zero if any result is wrong (a memory error often shows as one).
 """
 
@@ -21,6 +25,7 @@ import numpy as np  # noqa: E402
 
 import spikegrad  # noqa: E402
 import spikegrad.surrogate as surrogate  # noqa: E402
+from spikegrad.neuron import lif  # noqa: E402
 
 spikegrad.set_lowering("native")  # every call through the Rust kernels, at every size
 
@@ -89,6 +94,81 @@ def errors():
             check(f"{name}: message", "spikegrad" in str(e))
 
 
+def _lif_numpy(x, v0, hard):
+    """brainpy.state's LIF in float64 (dt=0.5, tau=2, R=1.5, V_th=1, V_reset=-0.2, V_rest=0.1)."""
+    a, v_th, v_reset, v_rest = np.exp(-0.25), 1.0, -0.2, 0.1
+    v, spikes, vs = v0.astype(np.float64), [], []
+    for xt in x.astype(np.float64):
+        s = (v >= v_th).astype(np.float64)
+        u = v - ((v - v_reset) if hard else (v_th - v_reset)) * s
+        v = a * u + (1 - a) * (v_rest + 1.5 * xt)
+        spikes.append((v >= v_th).astype(np.float64))
+        vs.append(v)
+    return np.asarray(spikes).reshape(x.shape), np.asarray(vs).reshape(x.shape)
+
+
+def neurons():
+    params = dict(dt=0.5, tau=2.0, R=1.5, V_th=1.0, V_reset=-0.2, V_rest=0.1, spk_fun=spikegrad.MultiGaussianGrad())
+    rng = np.random.default_rng(3)
+    shapes = [(0, 5), (4, 0), (3, 1), (5, 2051), (4, 3 * 8192 + 5)]  # last: 2^15/T neurons a chunk
+    for hard in (False, True):
+        reset = "hard" if hard else "soft"
+        f = lambda x, v0: lif(x, v0, spk_reset=reset, return_v=True, **params)  # noqa: E731
+        for dtype in (jnp.float32, jnp.float64, jnp.bfloat16):
+            for shape in shapes:
+                what = f"lif {reset} {dtype.__name__} {shape}"
+                x = jnp.asarray(rng.uniform(-0.5, 3.0, shape), dtype)
+                v0 = jnp.asarray(rng.uniform(-0.3, 1.2, shape[1:]), dtype)
+                spikes, v = f(x, v0)
+                only = lif(x, v0, spk_reset=reset, **params)
+                check(f"{what} spikes without v", np.asarray(only).tobytes() == np.asarray(spikes).tobytes())
+                if dtype == jnp.float64:
+                    want_s, want_v = _lif_numpy(np.asarray(x), np.asarray(v0), hard)
+                    check(f"{what} spikes", np.array_equal(np.asarray(spikes), want_s))
+                    check(f"{what} v", np.allclose(np.asarray(v), want_v, rtol=1e-12, atol=1e-12))
+                # <jvp(t), c> == <t, vjp(c)>: the BPTT pass is the tangent pass's transpose.
+                tx, tv = jnp.cos(x), jnp.sin(v0)
+                _, (ds, dv) = jax.jvp(f, (x, v0), (tx, tv))
+                cs, cv = jnp.sin(x), jnp.cos(x).astype(v.dtype)  # halves keep v in float32
+                gx, gv = jax.vjp(f, x, v0)[1]((cs, cv))
+                lhs = float(jnp.vdot(ds.astype(jnp.float64), cs) + jnp.vdot(dv.astype(jnp.float64), cv))
+                rhs = float(jnp.vdot(tx.astype(jnp.float64), gx) + jnp.vdot(tv.astype(jnp.float64), gv))
+                tol = 1e-9 if dtype == jnp.float64 else 2e-2 if dtype == jnp.bfloat16 else 1e-4
+                check(f"{what} transpose", abs(lhs - rhs) <= tol * max(1.0, abs(lhs)))
+                g = jax.grad(lambda a, b: lif(a, b, spk_reset=reset, **params).sum(), (0, 1))(x, v0)
+                check(f"{what} grad", all(np.isfinite(np.asarray(a, np.float64)).all() for a in g))
+    p = dict(
+        surrogate="multi_gaussian", params=np.array([0.15, 6.0, 0.5, 0.5]), lif=np.array([0.9, 0.0, 0.1, 1.0, 0.0])
+    )
+    seq = lambda *s: jax.ShapeDtypeStruct(s, jnp.float32)  # noqa: E731
+    cases = {
+        "lif steps": lambda: jax.ffi.ffi_call("spikegrad_lif_forward", (seq(3, 4), seq(3, 4)))(
+            jnp.ones((3, 4)), jnp.ones(5), hard_reset=False, **p
+        ),
+        "lif output": lambda: jax.ffi.ffi_call("spikegrad_lif_forward", (seq(3, 4), seq(2, 4)))(
+            jnp.ones((3, 4)), jnp.ones(4), hard_reset=False, **p
+        ),
+        "lif dtype": lambda: jax.ffi.ffi_call("spikegrad_lif_bptt", (seq(3, 4), seq(4)))(
+            jnp.ones((3, 4)),
+            jnp.ones(4),
+            jnp.ones((3, 4), jnp.float16),
+            jnp.ones((3, 4)),
+            has_ct_v=True,
+            hard_reset=False,
+            **p,
+        ),
+        "lif params": lambda: jax.ffi.ffi_call("spikegrad_lif_forward", (seq(3, 4), seq(3, 4)))(
+            jnp.ones((3, 4)), jnp.ones(4), hard_reset=False, **{**p, "lif": np.array([2.0, 0, 0, 1, 0])}
+        ),
+    }
+    for name, case in cases.items():
+        try:
+            jax.block_until_ready(case())
+            failures.append(f"{name}: accepted")
+        except Exception as e:  # the error path itself is what is checked
+            check(f"{name}: message", "spikegrad" in str(e))
+
+
 def concurrent():
     f = spikegrad.MultiGaussianGrad()
     bwd = jax.jit(lambda v, c: jax.vjp(f, v)[1](c)[0])
@@ -106,6 +186,7 @@ def concurrent():
 if __name__ == "__main__":
     kernels()
     errors()
+    neurons()
     concurrent()
     print(f"memcheck driver: {len(NATIVE)} surrogates, {len(failures)} failures")
     for f in failures:

@@ -39,6 +39,18 @@ for tool in cargo rustc cc c++ gcc g++ clang zig; do
   fi
 done
 
+echo "== pip install $(basename "$SPIKEGRAD_WHEEL") (no extras): import and compute with the dependencies alone"
+in_venv python -m pip install -q --only-binary=spikegrad "$SPIKEGRAD_WHEEL"
+in_venv python - <<'EOF'
+import jax, jax.numpy as jnp
+import spikegrad
+from spikegrad.neuron import lif
+g = jax.grad(lambda v: spikegrad.MultiGaussianGrad()(v).sum())(jnp.linspace(-1.0, 1.0, 5))
+s = jax.grad(lambda x: lif(x, dt=1.0, spk_fun=spikegrad.MultiGaussianGrad()).sum())(jnp.ones((4, 3)))
+assert g.shape == (5,) and float(g[2]) > 0 and s.shape == (4, 3)
+print("bare install: ok")
+EOF
+
 echo "== pip install $(basename "$SPIKEGRAD_WHEEL")[test]"
 in_venv python -m pip install -q --only-binary=spikegrad "${SPIKEGRAD_WHEEL}[test]"
 in_venv python - <<'EOF'

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import braintools.surrogate as bt
+from helpers.isolated import run_python
 
 import spikegrad
 import spikegrad.surrogate as sg
@@ -64,3 +65,38 @@ def test_documented_native_names():
         assert cls._native_name == native_name, cls_name
         assert cls.__module__ == f"spikegrad.surrogate.{module}", cls_name
     assert set(_native.surrogates()) == {r[2] for r in rows}
+
+
+def test_import_needs_only_the_dependencies_and_keeps_float64():
+    """``import spikegrad`` works without the optional brainstate (only
+    ``spikegrad.neuron.LIF`` needs it, with a clear error) and leaves jax's
+    float64 setting as the user set it (importing brainstate turns it off)."""
+    code = """
+import sys
+sys.modules["brainstate"] = None  # not installed
+import jax
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp
+import spikegrad
+from spikegrad.neuron import lif
+assert jax.config.jax_enable_x64, "import spikegrad turned float64 off"
+x = jnp.ones((3, 2), jnp.float64)
+assert lif(x, dt=0.5).dtype == jnp.float64
+assert float(jax.grad(lambda v: spikegrad.MultiGaussianGrad()(v))(0.0)) > 0
+try:
+    spikegrad.neuron.LIF
+except ImportError as e:
+    assert "brainstate" in str(e) and "pip install brainstate" in str(e), e
+else:
+    raise AssertionError("LIF without brainstate")
+print("ok")
+"""
+    result = run_python(code)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
+
+
+def test_lif_module_is_importable_by_name():
+    from spikegrad.neuron import LIF
+
+    assert LIF is spikegrad.neuron.LIF and LIF.__module__ == "spikegrad.neuron._module"
+    assert "LIF" in spikegrad.neuron.__all__
