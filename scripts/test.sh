@@ -45,7 +45,7 @@ for venv in .venv .venv-oldest; do
   echo "$venv (jax $version): $(tail -n 1 "$LOGS/$venv.log")" >>"$LOGS/summary"
 done
 for venv in .venv .venv-bt04; do
-  if ! bash scripts/braintools_suites.sh "$venv" 2>&1 | tee "$LOGS/bt$venv.log"; then
+  if ! bash scripts/braintools_suites.sh "$venv" -n "$WORKERS" 2>&1 | tee "$LOGS/bt$venv.log"; then
     status=1
   fi
   echo "$venv braintools suite: $(tail -n 1 "$LOGS/bt$venv.log")" >>"$LOGS/summary"
