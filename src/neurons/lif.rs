@@ -148,72 +148,51 @@ impl<R: NeuronReal> Consts<R> {
     }
 }
 
+/// The trait's three passes for one precision.
+macro_rules! kernel_signatures {
+    ($fwd:ident, $tan:ident, $bwd:ident, $r:ty) => {
+        /// `spikes` and (if asked for) `v` from `x`, `v0`.
+        fn $fwd(
+            &self,
+            cols: Range<usize>,
+            x: Grid<'_, $r>,
+            v0: Grid<'_, $r>,
+            spikes: GridMut<'_, $r>,
+            v: Option<GridMut<'_, $r>>,
+        );
+        /// The linear tangent map: `(dx, dv0) -> (d spikes, dv)` at the potentials `v`.
+        #[allow(clippy::too_many_arguments)]
+        fn $tan(
+            &self,
+            cols: Range<usize>,
+            v: Grid<'_, $r>,
+            v0: Grid<'_, $r>,
+            dx: Grid<'_, $r>,
+            dv0: Grid<'_, $r>,
+            dspikes: GridMut<'_, $r>,
+            dv: GridMut<'_, $r>,
+        );
+        /// Its transpose: `(ct_spikes, ct_v) -> (ct_x, ct_v0)`; `ct_v` may be absent (zero).
+        #[allow(clippy::too_many_arguments)]
+        fn $bwd(
+            &self,
+            cols: Range<usize>,
+            v: Grid<'_, $r>,
+            v0: Grid<'_, $r>,
+            ct_spikes: Grid<'_, $r>,
+            ct_v: Option<Grid<'_, $r>>,
+            ct_x: GridMut<'_, $r>,
+            ct_v0: GridMut<'_, $r>,
+        );
+    };
+}
+
 /// The fused LIF passes of one surrogate and one set of constants, over the
 /// columns `cols` of `[steps, n]` grids (`v0`, `dv0`, `ct_v0` are `[1, n]`).
+/// One method per pass and precision: generic methods would not make a trait object.
 pub trait LifKernel: Send + Sync {
-    /// `spikes` and (if asked for) `v` from `x`, `v0`.
-    fn forward_f32(
-        &self,
-        cols: Range<usize>,
-        x: Grid<'_, f32>,
-        v0: Grid<'_, f32>,
-        spikes: GridMut<'_, f32>,
-        v: Option<GridMut<'_, f32>>,
-    );
-    fn forward_f64(
-        &self,
-        cols: Range<usize>,
-        x: Grid<'_, f64>,
-        v0: Grid<'_, f64>,
-        spikes: GridMut<'_, f64>,
-        v: Option<GridMut<'_, f64>>,
-    );
-    /// The linear tangent map: `(dx, dv0) -> (d spikes, dv)` at the potentials `v`.
-    #[allow(clippy::too_many_arguments)]
-    fn tangent_f32(
-        &self,
-        cols: Range<usize>,
-        v: Grid<'_, f32>,
-        v0: Grid<'_, f32>,
-        dx: Grid<'_, f32>,
-        dv0: Grid<'_, f32>,
-        dspikes: GridMut<'_, f32>,
-        dv: GridMut<'_, f32>,
-    );
-    #[allow(clippy::too_many_arguments)]
-    fn tangent_f64(
-        &self,
-        cols: Range<usize>,
-        v: Grid<'_, f64>,
-        v0: Grid<'_, f64>,
-        dx: Grid<'_, f64>,
-        dv0: Grid<'_, f64>,
-        dspikes: GridMut<'_, f64>,
-        dv: GridMut<'_, f64>,
-    );
-    /// Its transpose: `(ct_spikes, ct_v) -> (ct_x, ct_v0)`; `ct_v` may be absent (zero).
-    #[allow(clippy::too_many_arguments)]
-    fn bptt_f32(
-        &self,
-        cols: Range<usize>,
-        v: Grid<'_, f32>,
-        v0: Grid<'_, f32>,
-        ct_spikes: Grid<'_, f32>,
-        ct_v: Option<Grid<'_, f32>>,
-        ct_x: GridMut<'_, f32>,
-        ct_v0: GridMut<'_, f32>,
-    );
-    #[allow(clippy::too_many_arguments)]
-    fn bptt_f64(
-        &self,
-        cols: Range<usize>,
-        v: Grid<'_, f64>,
-        v0: Grid<'_, f64>,
-        ct_spikes: Grid<'_, f64>,
-        ct_v: Option<Grid<'_, f64>>,
-        ct_x: GridMut<'_, f64>,
-        ct_v0: GridMut<'_, f64>,
-    );
+    kernel_signatures!(forward_f32, tangent_f32, bptt_f32, f32);
+    kernel_signatures!(forward_f64, tangent_f64, bptt_f64, f64);
 }
 
 struct Lif<S> {
@@ -465,115 +444,53 @@ macro_rules! clones {
 clones!(forward_f32, tangent_f32, bptt_f32, f32);
 clones!(forward_f64, tangent_f64, bptt_f64, f64);
 
+/// The trait's three methods for one precision, each calling its clone above.
+macro_rules! kernel_methods {
+    ($fwd:ident, $tan:ident, $bwd:ident, $r:ty) => {
+        fn $fwd(
+            &self,
+            cols: Range<usize>,
+            x: Grid<'_, $r>,
+            v0: Grid<'_, $r>,
+            spikes: GridMut<'_, $r>,
+            v: Option<GridMut<'_, $r>>,
+        ) {
+            $fwd(&self.params, cols, x, v0, spikes, v)
+        }
+
+        fn $tan(
+            &self,
+            cols: Range<usize>,
+            v: Grid<'_, $r>,
+            v0: Grid<'_, $r>,
+            dx: Grid<'_, $r>,
+            dv0: Grid<'_, $r>,
+            dspikes: GridMut<'_, $r>,
+            dv: GridMut<'_, $r>,
+        ) {
+            let s = &self.surrogate;
+            $tan(s, &self.params, cols, v, v0, dx, dv0, dspikes, dv)
+        }
+
+        fn $bwd(
+            &self,
+            cols: Range<usize>,
+            v: Grid<'_, $r>,
+            v0: Grid<'_, $r>,
+            ct_spikes: Grid<'_, $r>,
+            ct_v: Option<Grid<'_, $r>>,
+            ct_x: GridMut<'_, $r>,
+            ct_v0: GridMut<'_, $r>,
+        ) {
+            let s = &self.surrogate;
+            $bwd(s, &self.params, cols, v, v0, ct_spikes, ct_v, ct_x, ct_v0)
+        }
+    };
+}
+
 impl<S: Surrogate> LifKernel for Lif<S> {
-    fn forward_f32(
-        &self,
-        cols: Range<usize>,
-        x: Grid<'_, f32>,
-        v0: Grid<'_, f32>,
-        spikes: GridMut<'_, f32>,
-        v: Option<GridMut<'_, f32>>,
-    ) {
-        forward_f32(&self.params, cols, x, v0, spikes, v)
-    }
-    fn forward_f64(
-        &self,
-        cols: Range<usize>,
-        x: Grid<'_, f64>,
-        v0: Grid<'_, f64>,
-        spikes: GridMut<'_, f64>,
-        v: Option<GridMut<'_, f64>>,
-    ) {
-        forward_f64(&self.params, cols, x, v0, spikes, v)
-    }
-    fn tangent_f32(
-        &self,
-        cols: Range<usize>,
-        v: Grid<'_, f32>,
-        v0: Grid<'_, f32>,
-        dx: Grid<'_, f32>,
-        dv0: Grid<'_, f32>,
-        dspikes: GridMut<'_, f32>,
-        dv: GridMut<'_, f32>,
-    ) {
-        tangent_f32(
-            &self.surrogate,
-            &self.params,
-            cols,
-            v,
-            v0,
-            dx,
-            dv0,
-            dspikes,
-            dv,
-        )
-    }
-    fn tangent_f64(
-        &self,
-        cols: Range<usize>,
-        v: Grid<'_, f64>,
-        v0: Grid<'_, f64>,
-        dx: Grid<'_, f64>,
-        dv0: Grid<'_, f64>,
-        dspikes: GridMut<'_, f64>,
-        dv: GridMut<'_, f64>,
-    ) {
-        tangent_f64(
-            &self.surrogate,
-            &self.params,
-            cols,
-            v,
-            v0,
-            dx,
-            dv0,
-            dspikes,
-            dv,
-        )
-    }
-    fn bptt_f32(
-        &self,
-        cols: Range<usize>,
-        v: Grid<'_, f32>,
-        v0: Grid<'_, f32>,
-        ct_spikes: Grid<'_, f32>,
-        ct_v: Option<Grid<'_, f32>>,
-        ct_x: GridMut<'_, f32>,
-        ct_v0: GridMut<'_, f32>,
-    ) {
-        bptt_f32(
-            &self.surrogate,
-            &self.params,
-            cols,
-            v,
-            v0,
-            ct_spikes,
-            ct_v,
-            ct_x,
-            ct_v0,
-        )
-    }
-    fn bptt_f64(
-        &self,
-        cols: Range<usize>,
-        v: Grid<'_, f64>,
-        v0: Grid<'_, f64>,
-        ct_spikes: Grid<'_, f64>,
-        ct_v: Option<Grid<'_, f64>>,
-        ct_x: GridMut<'_, f64>,
-        ct_v0: GridMut<'_, f64>,
-    ) {
-        bptt_f64(
-            &self.surrogate,
-            &self.params,
-            cols,
-            v,
-            v0,
-            ct_spikes,
-            ct_v,
-            ct_x,
-            ct_v0,
-        )
-    }
+    kernel_methods!(forward_f32, tangent_f32, bptt_f32, f32);
+    kernel_methods!(forward_f64, tangent_f64, bptt_f64, f64);
 }
 
 #[cfg(test)]
