@@ -114,25 +114,25 @@ def _transpose(value: ir.Value, permutation: Sequence[int]) -> ir.Value:
     return stablehlo.transpose(value, ir.DenseI64ArrayAttr.get(list(permutation)))
 
 
-def _time_major_rule(num_operands: int, roles: Sequence[str], shape: Sequence[int], steps: int, sizes):
-    """Neuron dimension ``i`` is factor ``i`` everywhere; time is factor
-    ``rank``; the trailing unit (and empty) dimensions have factors of their
-    own. None but the neuron factors may be sharded."""
+def _time_major_rule(num_operands: int, views, shape: Sequence[int], steps: int):
+    """Neuron dimension ``i`` is factor ``i`` everywhere; the time dimension of
+    the sequences (the views with a layout) is factor ``rank``; each other
+    trailing size (1 for states, 0 for placeholders) has a factor of its own.
+    None but the neuron factors may be sharded."""
     rank = len(shape)
     factor_sizes = [*shape, steps]
-    trailing = {}
-    for role, last in zip(roles, sizes):
-        if not (role == SEQUENCE and last == steps) and last not in trailing:
-            trailing[last] = len(factor_sizes)
-            factor_sizes.append(last)
-
-    def mapping(role, last):
-        dims = [sdy.DimMappingAttr.get(factor_indices=[i]) for i in range(rank)]
-        factor = rank if role == SEQUENCE and last == steps else trailing[last]
-        dims.append(sdy.DimMappingAttr.get(factor_indices=[factor]))
-        return sdy.TensorMappingAttr.get(dim_mappings=dims)
-
-    maps = [mapping(role, last) for role, last in zip(roles, sizes)]
+    factors = []
+    for vshape, layout in views:
+        if layout:
+            factors.append(rank)
+        else:
+            if vshape[-1] not in factor_sizes[rank + 1 :]:
+                factor_sizes.append(vshape[-1])
+            factors.append(factor_sizes.index(vshape[-1], rank + 1))
+    neurons = [sdy.DimMappingAttr.get(factor_indices=[i]) for i in range(rank)]
+    maps = [
+        sdy.TensorMappingAttr.get(dim_mappings=[*neurons, sdy.DimMappingAttr.get(factor_indices=[f])]) for f in factors
+    ]
     return sdy.OpShardingRuleAttr.get(
         factor_sizes=factor_sizes,
         operand_mappings=maps[:num_operands],
@@ -142,21 +142,22 @@ def _time_major_rule(num_operands: int, roles: Sequence[str], shape: Sequence[in
     )
 
 
-def _view_aval(aval, shape: Sequence[int], sequence: bool):
+def _view_aval(aval, vshape: Sequence[int], layout):
     """``aval`` with the view's shape, and its sharding (explicit axes) moved
-    along: time last for a sequence, a trailing unsharded dimension otherwise."""
+    along: time last for a sequence (a view with a layout), an unsharded
+    trailing dimension for a state, none at all for a placeholder."""
     sharding = getattr(aval, "sharding", None)
     spec = getattr(sharding, "spec", None)
     if spec is None:
-        return aval.update(shape=tuple(shape))
+        return aval.update(shape=tuple(vshape))
     spec = (*spec, *(None,) * (aval.ndim - len(spec)))
-    if sequence:
+    if layout:
         spec = (*spec[1:], spec[0])
-    elif len(spec) == len(shape) - 1:  # a state
+    elif tuple(aval.shape) == tuple(vshape[:-1]):
         spec = (*spec, None)
-    else:  # a (0,) placeholder
-        spec = (None,) * len(shape)
-    return aval.update(shape=tuple(shape), sharding=sharding.update(spec=jax.sharding.PartitionSpec(*spec)))
+    else:
+        spec = (None,) * len(vshape)
+    return aval.update(shape=tuple(vshape), sharding=sharding.update(spec=jax.sharding.PartitionSpec(*spec)))
 
 
 def time_major_ffi_lowering(target: str, operand_roles: Sequence[str], result_roles: Sequence[str]) -> Callable:
@@ -193,20 +194,18 @@ def time_major_ffi_lowering(target: str, operand_roles: Sequence[str], result_ro
         args = [
             _transpose(op, to_view) if layout else _reshape(op, vshape) for op, (vshape, layout) in zip(operands, ins)
         ]
-        roles = [*operand_roles, *result_roles]
-        sizes = [v[-1] for v, _ in (*ins, *outs)]
         call = jax.ffi.ffi_lowering(
             target,
             operand_layouts=[layout for _, layout in ins],
             result_layouts=[layout for _, layout in outs],
             extra_attributes={
                 "mhlo.frontend_attributes": ir.DictAttr.get({"num_batch_dims": ir.StringAttr.get(str(rank))}),
-                "sdy.sharding_rule": _time_major_rule(len(operands), roles, shape, steps, sizes),
+                "sdy.sharding_rule": _time_major_rule(len(operands), [*ins, *outs], shape, steps),
             },
         )
         view_ctx = ctx.replace(
-            avals_in=[_view_aval(a, v, bool(lay)) for a, (v, lay) in zip(ctx.avals_in, ins)],
-            avals_out=[_view_aval(a, v, bool(lay)) for a, (v, lay) in zip(ctx.avals_out, outs)],
+            avals_in=[_view_aval(a, *view) for a, view in zip(ctx.avals_in, ins)],
+            avals_out=[_view_aval(a, *view) for a, view in zip(ctx.avals_out, outs)],
         )
         results = call(view_ctx, *args, **attributes)
         from_view = (rank, *range(rank))

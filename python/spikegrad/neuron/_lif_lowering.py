@@ -53,11 +53,11 @@ def _bptt_xla(v, v0, ct_spikes, ct_v, *, surrogate, params, lif, hard_reset, has
     return _lif_math.xla_bptt(v, v0, ct_spikes, ct_v if has_ct_v else None, grad=grad, lif=lif, hard=hard_reset)
 
 
-S, Q = STATE, SEQUENCE
+_S, _Q = STATE, SEQUENCE
 for _prim, _target, _xla, _roles in (
-    (lif_forward_p, "spikegrad_lif_forward", _forward_xla, ([Q, S], [Q, Q])),
-    (lif_tangent_p, "spikegrad_lif_tangent", _tangent_xla, ([Q, S, Q, S], [Q, Q])),
-    (lif_bptt_p, "spikegrad_lif_bptt", _bptt_xla, ([Q, S, Q, Q], [Q, S])),
+    (lif_forward_p, "spikegrad_lif_forward", _forward_xla, ([_Q, _S], [_Q, _Q])),
+    (lif_tangent_p, "spikegrad_lif_tangent", _tangent_xla, ([_Q, _S, _Q, _S], [_Q, _Q])),
+    (lif_bptt_p, "spikegrad_lif_bptt", _bptt_xla, ([_Q, _S, _Q, _Q], [_Q, _S])),
 ):
     mlir.register_lowering(_prim, _ffi_rule(_target, *_roles), platform="cpu")
     mlir.register_lowering(_prim, mlir.lower_fun(_xla, multiple_results=True))
