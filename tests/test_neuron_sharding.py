@@ -15,7 +15,7 @@ device count is fixed when jax starts).
 from __future__ import annotations
 
 import pytest
-from helpers.isolated import run_python
+from helpers.isolated import case_line, run_python
 
 PRELUDE = """
 import os
@@ -134,19 +134,22 @@ for name in CASES:
 """
 )
 
-_JIT_RUNS = {}
 
+@pytest.fixture(scope="module")
+def jit_runs():
+    """One run of every case per partitioner, made when first asked for."""
+    runs = {}
 
-def _jit_run(partitioner):
-    if partitioner not in _JIT_RUNS:
-        _JIT_RUNS[partitioner] = run_python(PRELUDE + JIT_CASES, partitioner, timeout=600, env={"JAX_PLATFORMS": "cpu"})
-    return _JIT_RUNS[partitioner]
+    def get(partitioner):
+        if partitioner not in runs:
+            runs[partitioner] = run_python(PRELUDE + JIT_CASES, partitioner, timeout=600, env={"JAX_PLATFORMS": "cpu"})
+        return runs[partitioner]
+
+    return get
 
 
 @pytest.mark.parametrize("partitioner", ["shardy", "gspmd"])
 @pytest.mark.parametrize("case", ["neurons_last_axis", "neurons_first_axis", "both_neuron_axes", "over_time", "uneven"])
-def test_jit_with_sharded_inputs(partitioner, case):
-    r = _jit_run(partitioner)
-    lines = [ln for ln in r.stdout.splitlines() if ln.split()[1:3] == [partitioner, case]]
-    assert lines, f"no report for {case}: the process died (rc={r.returncode}):\n{r.stderr[-3000:]}"
-    assert lines[0].startswith("ok "), lines[0]
+def test_jit_with_sharded_inputs(partitioner, case, jit_runs):
+    line = case_line(jit_runs(partitioner), partitioner, case)
+    assert line.startswith("ok "), line

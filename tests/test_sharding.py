@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers.isolated import run_python
+from helpers.isolated import case_line, run_python
 from helpers.reference import gaussian
 from jax.sharding import PartitionSpec as P
 
@@ -46,10 +46,8 @@ def test_spmd_case(partitioner, lowering, case, spmd_runs):
     """``native``: the kernels run per shard; ``xla``: XLA's own partitioning
     of the same function (what ``auto`` lowers to for the step and the smaller
     gradients)."""
-    proc = spmd_runs(partitioner, lowering)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.split()[1:4] == [partitioner, case, lowering]]
-    assert lines, f"no report for {case}: the process died (rc={proc.returncode}):\n{proc.stderr[-4000:]}"
-    assert lines[0].startswith("ok "), lines[0]
+    line = case_line(spmd_runs(partitioner, lowering), partitioner, case, lowering)
+    assert line.startswith("ok "), line
 
 
 @pytest.mark.parametrize("partitioner, lowering", COMBINATIONS)

@@ -47,3 +47,14 @@ def run_python(
         shown = cmd if isinstance(source, Path) else [*cmd[: len(prefix) + 2], "<code>", *args]
         raise AssertionError(f"subprocess did not finish within {timeout}s (hang?): {shown}") from e
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def case_line(result: Result, *key: str) -> str:
+    """The report line of one case from a child that runs several and prints
+    ``ok KEY...`` or ``FAILED KEY...: why`` for each: the first line whose
+    words after the first are ``key``. A missing line means the child died at
+    that case or before: AssertionError with its exit code and stderr."""
+    for line in result.stdout.splitlines():
+        if line.split()[1 : 1 + len(key)] == list(key):
+            return line
+    raise AssertionError(f"no report for {key}: the process died (rc={result.returncode}):\n{result.stderr[-4000:]}")
