@@ -14,7 +14,9 @@ past a 2048-neuron block and over the thread pool, with its error paths.
 Exits non-zero if any result is wrong (a memory error often shows as one).
 """
 
+import sys
 import threading
+from pathlib import Path
 
 import jax
 
@@ -26,6 +28,10 @@ import numpy as np  # noqa: E402
 import spikegrad  # noqa: E402
 import spikegrad.surrogate as surrogate  # noqa: E402
 from spikegrad.neuron import lif  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.lif_reference import PARAMS as LIF_PARAMS  # noqa: E402
+from helpers.lif_reference import numpy_lif  # noqa: E402
 
 spikegrad.set_lowering("native")  # every call through the Rust kernels, at every size
 
@@ -99,21 +105,8 @@ def errors():
     refused(cases)
 
 
-def _lif_numpy(x, v0, hard):
-    """brainpy.state's LIF in float64 (dt=0.5, tau=2, R=1.5, V_th=1, V_reset=-0.2, V_rest=0.1)."""
-    a, v_th, v_reset, v_rest = np.exp(-0.25), 1.0, -0.2, 0.1
-    v, spikes, vs = v0.astype(np.float64), [], []
-    for xt in x.astype(np.float64):
-        s = (v >= v_th).astype(np.float64)
-        u = v - ((v - v_reset) if hard else (v_th - v_reset)) * s
-        v = a * u + (1 - a) * (v_rest + 1.5 * xt)
-        spikes.append((v >= v_th).astype(np.float64))
-        vs.append(v)
-    return np.asarray(spikes).reshape(x.shape), np.asarray(vs).reshape(x.shape)
-
-
 def neurons():
-    params = dict(dt=0.5, tau=2.0, R=1.5, V_th=1.0, V_reset=-0.2, V_rest=0.1, spk_fun=spikegrad.MultiGaussianGrad())
+    params = dict(LIF_PARAMS, spk_fun=spikegrad.MultiGaussianGrad())
     rng = np.random.default_rng(3)
     shapes = [(0, 5), (4, 0), (3, 1), (5, 2051), (4, 3 * 8192 + 5)]  # last: 2^15/T neurons a chunk
     for hard in (False, True):
@@ -128,7 +121,7 @@ def neurons():
                 only = lif(x, v0, spk_reset=reset, **params)
                 check(f"{what} spikes without v", np.asarray(only).tobytes() == np.asarray(spikes).tobytes())
                 if dtype == jnp.float64:
-                    want_s, want_v = _lif_numpy(np.asarray(x), np.asarray(v0), hard)
+                    want_s, want_v = numpy_lif(x, v0, **LIF_PARAMS, hard=hard)
                     check(f"{what} spikes", np.array_equal(np.asarray(spikes), want_s))
                     check(f"{what} v", np.allclose(np.asarray(v), want_v, rtol=1e-12, atol=1e-12))
                 # <jvp(t), c> == <t, vjp(c)>: the BPTT pass is the tangent pass's transpose.

@@ -31,6 +31,8 @@ def numpy_lif(x, v0, *, dt, tau, R, V_th, V_reset, V_rest, hard=False):
         v = u + one_minus_a * (V_rest + R * xt - u)
         vs.append(v)
         spikes.append(((v - V_th) / delta >= 0).astype(np.float64))
+    if not vs:  # no steps
+        return np.zeros(x.shape), np.zeros(x.shape)
     return np.stack(spikes), np.stack(vs)
 
 
