@@ -397,7 +397,7 @@ def test_cross_lowering_cuda(model, kind):
     text = lowered_cuda(fn, *args)
     assert len(re.findall(r"custom_call @__gpu\$xla\.gpu\.triton", text)) == 1
     assert "stablehlo.while" not in text
-    assert f"spikegrad_{model}_{kind}" in text  # the kernel's name
+    assert f"pallas_{model}_{kind}" in text and "spikegrad_" not in text  # the kernel, no FFI target
 
 
 @pytest.mark.parametrize("kind", ["forward", "tangent", "bptt"])
@@ -428,3 +428,74 @@ def test_cross_lowering_every_surrogate():
 
 def test_available():
     assert _pallas.available()
+
+
+# ---- end to end: spikegrad.neuron under the lowering setting "pallas" -----------
+
+#: Public parameter names and values per model (initial-state argument names first).
+API = {
+    "lif": (("v0",), dict(dt=DT, **PARAMS["lif"])),
+    "alif": (("v0", "a0"), dict(dt=DT, **PARAMS["alif"])),
+    "cuba_lif": (("v0", "g0"), dict(dt=DT, **PARAMS["cuba_lif"])),
+}
+
+
+def api_program(model, hard, save_every):
+    """``(spikes, states)``, the gradient of a weighted loss w.r.t. the input,
+    the initial states and ``tau``, and a JVP, in one jitted program."""
+    import spikegrad.neuron as neuron
+    import spikegrad.surrogate as sg
+
+    names, params = API[model]
+    fn = getattr(neuron, model)
+    spk = sg.MultiGaussianGrad(h=0.2, s=4.0, sigma=0.6, scale=0.7)
+    reset = "hard" if hard else "soft"
+
+    def call(x, z0, tau, **kw):
+        return fn(x, **dict(zip(names, z0)), **{**params, "tau": tau}, spk_fun=spk, spk_reset=reset, **kw)
+
+    def program(x, z0, w, dx):
+        spikes, states = call(x, z0, params["tau"], return_states=True)
+
+        def loss(x, z0, tau):
+            return jnp.sum(w * call(x, z0, tau, save_every=save_every))
+
+        grads = jax.grad(loss, argnums=(0, 1, 2))(x, z0, params["tau"])
+        _, tangent = jax.jvp(lambda x: call(x, z0, params["tau"]), (x,), (dx,))
+        return spikes, states, grads, tangent
+
+    return jax.jit(program)
+
+
+@pytest.mark.parametrize(
+    "model, hard, save_every", [("lif", False, 1), ("alif", True, 4), ("cuba_lif", False, 3)], ids=MODELS
+)
+def test_api_pallas_equals_default(model, hard, save_every):
+    """``spikegrad.neuron.<model>`` on CPU with the Pallas kernels (interpreted)
+    gives the default CPU path's spikes and states, gradients (input, initial
+    states, a parameter) and JVP."""
+    x, z0, _ = inputs(model, 30, (2, 45), np.float32, seed=7)
+    w, dx = like((x, x), 8)
+    want = jax.device_get(api_program(model, hard, save_every)(x, z0, w, dx))
+    with spikegrad.lowering("pallas"):
+        got = jax.device_get(api_program(model, hard, save_every)(x, z0, w, dx))
+    np.testing.assert_array_equal(got[0], want[0], err_msg="spikes")
+    for i, (g, r) in enumerate(zip(jax.tree.leaves(got[1:]), jax.tree.leaves(want[1:]))):
+        assert_close(g, r, 4 * RTOL[np.dtype(np.float32)], f"output {i}")
+
+
+def test_api_cross_lowering_cuda():
+    """``jax.grad`` of ``lif`` lowered for CUDA under the default setting: the
+    forward and BPTT passes are Pallas (Triton) kernel calls, with no loop
+    over time outside them."""
+    import spikegrad.neuron as neuron
+    import spikegrad.surrogate as sg
+
+    def loss(x, v0):
+        return jnp.sum(neuron.lif(x, v0, dt=1.0, spk_fun=sg.MultiGaussianGrad()))
+
+    x, v0 = jax.ShapeDtypeStruct((100, 64, 50), jnp.float32), jax.ShapeDtypeStruct((64, 50), jnp.float32)
+    text = lowered_cuda(jax.grad(loss, argnums=(0, 1)), x, v0)
+    assert len(re.findall(r"custom_call @__gpu\$xla\.gpu\.triton", text)) == 2  # forward, BPTT
+    assert "pallas_lif_forward" in text and "pallas_lif_bptt" in text
+    assert "stablehlo.while" not in text and "spikegrad_" not in text

@@ -362,7 +362,7 @@ def forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep, int
     seq = jax.ShapeDtypeStruct((steps, n), dtype)
     outs = [(seq, steps)] + ([(jax.ShapeDtypeStruct((rows, n), dtype), rows)] * S if keep else [])
     ins = [(_seq(x, n), steps)] + [(a, None) for a in _flat(z0 + c, n)]
-    spikes, *saved = _call(kernel, n, ins, outs, name=f"spikegrad_{model}_forward", interpret=interpret)
+    spikes, *saved = _call(kernel, n, ins, outs, name=f"pallas_{model}_forward", interpret=interpret)
     spikes = spikes.reshape(x.shape)
     if not keep:
         return spikes, placeholders
@@ -411,7 +411,7 @@ def tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_rese
     ins = [(_seq(x, n), steps)] + [(a, None) for a in _flat(z0 + c, n)]
     ins += [(_seq(dx, n), steps)] + [(a, None) for a in _flat(dz0 + dc, n)]
     dspikes, *dz = _call(
-        kernel, n, ins, [(seq, steps)] * (1 + S), name=f"spikegrad_{model}_tangent", interpret=interpret
+        kernel, n, ins, [(seq, steps)] * (1 + S), name=f"pallas_{model}_tangent", interpret=interpret
     )
     return dspikes.reshape(x.shape), tuple(d.reshape(x.shape) for d in dz)
 
@@ -526,7 +526,7 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
     outs = [(seq, steps)] + [(vec, None)] * (S + C)
     if scratch_rows:
         outs += [(jax.ShapeDtypeStruct((scratch_rows, n), dtype), scratch_rows)] * S
-    ct_x, *rest = _call(kernel, n, ins, outs, name=f"spikegrad_{model}_bptt", interpret=interpret)
+    ct_x, *rest = _call(kernel, n, ins, outs, name=f"pallas_{model}_bptt", interpret=interpret)
     ct_z0 = tuple(v.reshape(shape) for v in rest[:S])
     ct_c = tuple(v.reshape(shape) for v in rest[S : S + C])
     return ct_x.reshape(x.shape), ct_z0, ct_c
