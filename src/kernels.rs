@@ -37,6 +37,9 @@ pub trait GradKernel: Send + Sync {
     fn f64(&self, x: &[f64], t: &[f64], out: &mut [f64]);
     fn f16(&self, x: &[f16], t: &[f16], out: &mut [f16]);
     fn bf16(&self, x: &[bf16], t: &[bf16], out: &mut [bf16]);
+    /// `x[i] = g'(x[i])` (the fused neurons' rows of surrogate gradients).
+    fn grad_in_place_f32(&self, x: &mut [f32]);
+    fn grad_in_place_f64(&self, x: &mut [f64]);
 }
 
 struct Fused<S>(S);
@@ -58,6 +61,22 @@ multiversioned! {
     fn fused_f64<S: Surrogate>(s: &S, x: &[f64], t: &[f64], out: &mut [f64]) {
         for ((o, &x), &t) in out.iter_mut().zip(x).zip(t) {
             *o = t * s.grad_f64(x);
+        }
+    }
+}
+
+multiversioned! {
+    fn in_place_f32<S: Surrogate>(s: &S, x: &mut [f32]) {
+        for v in x.iter_mut() {
+            *v = s.grad_f32(*v);
+        }
+    }
+}
+
+multiversioned! {
+    fn in_place_f64<S: Surrogate>(s: &S, x: &mut [f64]) {
+        for v in x.iter_mut() {
+            *v = s.grad_f64(*v);
         }
     }
 }
@@ -123,6 +142,12 @@ impl<S: Surrogate> GradKernel for Fused<S> {
     }
     fn bf16(&self, x: &[bf16], t: &[bf16], out: &mut [bf16]) {
         fused_bf16(&self.0, x, t, out)
+    }
+    fn grad_in_place_f32(&self, x: &mut [f32]) {
+        in_place_f32(&self.0, x)
+    }
+    fn grad_in_place_f64(&self, x: &mut [f64]) {
+        in_place_f64(&self.0, x)
     }
 }
 

@@ -7,9 +7,9 @@
 //!   generic `Formula`), behind the [`surrogates::Surrogate`] trait.
 //! - `convert`: bulk f16/bf16 <-> f32 conversion (F16C where present).
 //! - [`kernels`]: the Heaviside and fused `t * g'(x)` loops per dtype, generic over the surrogate.
-//! - `neurons`: fused multi-step neuron kernels (LIF), forward, tangent and BPTT, generic over the surrogate.
+//! - `neurons`: fused multi-step neuron kernels (LIF, ALIF, CubaLIF), forward, tangent and BPTT, generic over the surrogate.
 //! - [`registry`]: the table of surrogate names, and building a surrogate (or a kernel over it) from one.
-//! - `bridge`, `bridge_lif`: the cxx bridges called by the C++ XLA FFI shim (`cpp_shim/`).
+//! - `bridge`, `bridge_neuron`: the cxx bridges called by the C++ XLA FFI shim (`cpp_shim/`).
 //! - `python`: the pyo3 module `spikegrad._native` (feature `python`).
 
 mod math;
@@ -22,6 +22,6 @@ mod neurons;
 pub mod registry;
 
 mod bridge;
-mod bridge_lif;
+mod bridge_neuron;
 #[cfg(feature = "python")]
 mod python;

@@ -12,18 +12,18 @@ use crate::registry;
 extern "C" {
     fn spikegrad_heaviside(call_frame: *mut c_void) -> *mut c_void;
     fn spikegrad_surrogate_grad(call_frame: *mut c_void) -> *mut c_void;
-    fn spikegrad_lif_forward(call_frame: *mut c_void) -> *mut c_void;
-    fn spikegrad_lif_tangent(call_frame: *mut c_void) -> *mut c_void;
-    fn spikegrad_lif_bptt(call_frame: *mut c_void) -> *mut c_void;
+    fn spikegrad_neuron_forward(call_frame: *mut c_void) -> *mut c_void;
+    fn spikegrad_neuron_tangent(call_frame: *mut c_void) -> *mut c_void;
+    fn spikegrad_neuron_bptt(call_frame: *mut c_void) -> *mut c_void;
 }
 
 /// FFI target name -> handler address, as the table `registrations()` exports.
 const TARGETS: &[(&str, unsafe extern "C" fn(*mut c_void) -> *mut c_void)] = &[
     ("spikegrad_heaviside", spikegrad_heaviside),
     ("spikegrad_surrogate_grad", spikegrad_surrogate_grad),
-    ("spikegrad_lif_forward", spikegrad_lif_forward),
-    ("spikegrad_lif_tangent", spikegrad_lif_tangent),
-    ("spikegrad_lif_bptt", spikegrad_lif_bptt),
+    ("spikegrad_neuron_forward", spikegrad_neuron_forward),
+    ("spikegrad_neuron_tangent", spikegrad_neuron_tangent),
+    ("spikegrad_neuron_bptt", spikegrad_neuron_bptt),
 ];
 
 fn capsule<'py>(py: Python<'py>, ptr: *mut c_void) -> PyResult<Bound<'py, PyCapsule>> {
@@ -63,12 +63,29 @@ fn check_params(surrogate: &str, params: Vec<f64>) -> PyResult<()> {
         .map_err(pyo3::exceptions::PyValueError::new_err)
 }
 
-/// Validate LIF constants and the surrogate exactly as the kernels will; raises ValueError.
+/// Validate a neuron model name, surrogate and checkpoint stride exactly as
+/// the kernels will; raises ValueError.
 #[pyfunction]
-fn check_lif(surrogate: &str, params: Vec<f64>, lif: Vec<f64>, hard_reset: bool) -> PyResult<()> {
-    crate::registry::lif_kernel(surrogate, &params, &lif, hard_reset)
+fn check_neuron(
+    model: &str,
+    surrogate: &str,
+    params: Vec<f64>,
+    hard_reset: bool,
+    stride: i64,
+) -> PyResult<()> {
+    registry::neuron_kernel(model, surrogate, &params, hard_reset, stride)
         .map(|_| ())
         .map_err(pyo3::exceptions::PyValueError::new_err)
+}
+
+/// `{model_name: (state_names, constant_names)}` for every fused neuron model.
+#[pyfunction]
+fn neuron_models(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let out = PyDict::new(py);
+    for (name, states, consts) in registry::MODELS {
+        out.set_item(name, (states.to_vec(), consts.to_vec()))?;
+    }
+    Ok(out)
 }
 
 #[pymodule]
@@ -76,7 +93,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(registrations, m)?)?;
     m.add_function(wrap_pyfunction!(surrogates, m)?)?;
     m.add_function(wrap_pyfunction!(check_params, m)?)?;
-    m.add_function(wrap_pyfunction!(check_lif, m)?)?;
+    m.add_function(wrap_pyfunction!(check_neuron, m)?)?;
+    m.add_function(wrap_pyfunction!(neuron_models, m)?)?;
     m.add(
         "BUILD_JAXLIB_VERSION",
         env!("SPIKEGRAD_BUILD_JAXLIB_VERSION"),

@@ -5,7 +5,11 @@
 //! Adding a surrogate is one line in [`table!`]'s list below.
 
 use crate::kernels::{self, GradKernel};
-use crate::neurons::lif::{self, LifKernel, LifParams};
+use crate::neurons::alif::Alif;
+use crate::neurons::cuba_lif::CubaLif;
+use crate::neurons::kernel::{fused, NeuronKernel};
+use crate::neurons::lif::Lif;
+use crate::neurons::model::Model;
 use crate::surrogates::{
     short_sides_suffice, Arctan, Erf, Formula, Gaussian, InvSquareGrad, LeakyRelu, LogTailedRelu,
     MultiGaussian, MultiGaussianShortSides, Native, NonzeroSignLog, PiecewiseExp,
@@ -51,16 +55,49 @@ pub fn grad_kernel(name: &str, params: &[f64]) -> Result<Box<dyn GradKernel>, St
     with_surrogate(name, params, FusedGradKernel)
 }
 
-/// The fused multi-step LIF kernel with surrogate `surrogate` (validated as in
-/// [`with_surrogate`]) and LIF parameters `lif_params` (validated by [`LifParams::new`]).
-pub(crate) fn lif_kernel(
+/// The fused multi-step kernel of neuron model `model` with surrogate
+/// `surrogate` (validated as in [`with_surrogate`]), reset mode and checkpoint
+/// stride (>= 1). The constants are per-neuron operands, checked by the caller.
+pub(crate) fn neuron_kernel(
+    model: &str,
     surrogate: &str,
     surrogate_params: &[f64],
-    lif_params: &[f64],
     hard_reset: bool,
-) -> Result<Box<dyn LifKernel>, String> {
-    let params = LifParams::new(lif_params, hard_reset)?;
-    with_surrogate(surrogate, surrogate_params, BuildLif(params))
+    stride: i64,
+) -> Result<Box<dyn NeuronKernel>, String> {
+    if stride < 1 {
+        return Err(format!("the checkpoint stride must be >= 1, got {stride}"));
+    }
+    let m = MODELS
+        .iter()
+        .position(|(name, _, _)| *name == model)
+        .ok_or_else(|| {
+            let known: Vec<&str> = MODELS.iter().map(|(n, _, _)| *n).collect();
+            format!("unknown neuron model {model:?}; known: {known:?}")
+        })?;
+    let g = grad_kernel(surrogate, surrogate_params)?;
+    let stride = stride as usize;
+    Ok(match m {
+        0 => Box::new(fused::<Lif, 1, 5>(g, hard_reset, stride)),
+        1 => Box::new(fused::<Alif, 2, 7>(g, hard_reset, stride)),
+        _ => Box::new(fused::<CubaLif, 2, 6>(g, hard_reset, stride)),
+    })
+}
+
+/// (name, state names, constant names) of every fused neuron model. Adding a
+/// model: one row here and one arm in [`neuron_kernel`].
+pub const MODELS: &[(&str, &[&str], &[&str])] = &[
+    row::<Lif, 1, 5>(),
+    row::<Alif, 2, 7>(),
+    row::<CubaLif, 2, 6>(),
+];
+
+const fn row<M: Model<S, C>, const S: usize, const C: usize>() -> (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+) {
+    (M::NAME, &M::STATES, &M::CONSTS)
 }
 
 /// (name, parameter names) of every native surrogate, in table order.
@@ -75,16 +112,6 @@ impl WithSurrogate for FusedGradKernel {
     type Output = Box<dyn GradKernel>;
     fn run<S: Surrogate>(self, surrogate: S) -> Box<dyn GradKernel> {
         kernels::fused(surrogate)
-    }
-}
-
-/// Builds the LIF kernel of the surrogate it is given.
-struct BuildLif(LifParams);
-
-impl WithSurrogate for BuildLif {
-    type Output = Box<dyn LifKernel>;
-    fn run<S: Surrogate>(self, surrogate: S) -> Box<dyn LifKernel> {
-        lif::lif(surrogate, self.0)
     }
 }
 

@@ -7,34 +7,42 @@
 //! kernels take raw row-major grids ([`Grid`], [`GridMut`]) and only ever form
 //! slices of their own columns.
 //!
-//! Adding a model: a module with its parameter type, its kernel trait object
-//! and a [`crate::registry::WithSurrogate`] builder, like [`lif`].
+//! One design serves every model: a model is a [`model::Model`] (its step,
+//! the step's tangent and its transpose, per neuron), [`passes`] runs the
+//! forward, tangent and BPTT passes of any model, and [`kernel`] compiles them
+//! per CPU target behind one trait object. Adding a model: a module like
+//! [`lif`], one line in `crate::registry`'s model table.
 
+pub mod alif;
+pub mod cuba_lif;
+pub mod kernel;
 pub mod lif;
+pub mod model;
+pub mod passes;
 
 use std::marker::PhantomData;
 use std::ops::Range;
 
+use crate::kernels::GradKernel;
 use crate::math::Real;
-use crate::surrogates::Surrogate;
 
-/// The float types the neuron kernels compute and store the potential in.
+/// The float types the neuron kernels compute and store the state in.
 pub trait NeuronReal: Real {
-    /// `g'(x)` of `s` in this precision.
-    fn grad<S: Surrogate>(s: &S, x: Self) -> Self;
+    /// `x[i] = g'(x[i])` over a row, with the surrogate's own vectorized loop.
+    fn grad_row(g: &dyn GradKernel, x: &mut [Self]);
 }
 
 impl NeuronReal for f32 {
     #[inline(always)]
-    fn grad<S: Surrogate>(s: &S, x: f32) -> f32 {
-        s.grad_f32(x)
+    fn grad_row(g: &dyn GradKernel, x: &mut [f32]) {
+        g.grad_in_place_f32(x)
     }
 }
 
 impl NeuronReal for f64 {
     #[inline(always)]
-    fn grad<S: Surrogate>(s: &S, x: f64) -> f64 {
-        s.grad_f64(x)
+    fn grad_row(g: &dyn GradKernel, x: &mut [f64]) {
+        g.grad_in_place_f64(x)
     }
 }
 
@@ -75,18 +83,6 @@ impl<'a, R> Grid<'a, R> {
         }
     }
 
-    /// A grid over a slice (tests).
-    #[cfg(test)]
-    pub fn of(s: &'a [R], steps: usize, n: usize) -> Self {
-        assert_eq!(s.len(), steps * n, "grid length");
-        Self {
-            ptr: s.as_ptr(),
-            steps,
-            n,
-            data: PhantomData,
-        }
-    }
-
     pub fn steps(&self) -> usize {
         self.steps
     }
@@ -113,18 +109,6 @@ impl<'a, R> GridMut<'a, R> {
         }
     }
 
-    /// A grid over a slice (tests).
-    #[cfg(test)]
-    pub fn of(s: &'a mut [R], steps: usize, n: usize) -> Self {
-        assert_eq!(s.len(), steps * n, "grid length");
-        Self {
-            ptr: s.as_mut_ptr(),
-            steps,
-            n,
-            data: PhantomData,
-        }
-    }
-
     /// Row `t`, columns `cols`. The caller (a kernel) holds one such slice at
     /// a time per row and column range.
     #[inline(always)]
@@ -135,3 +119,6 @@ impl<'a, R> GridMut<'a, R> {
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(t * self.n + cols.start), cols.len()) }
     }
 }
+
+#[cfg(test)]
+mod tests;

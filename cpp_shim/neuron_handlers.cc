@@ -1,0 +1,354 @@
+// XLA typed-FFI handlers of the fused neurons (src/neurons/): one target per
+// pass, for every model. They decode buffers and attributes, check counts,
+// shapes and dtypes, and run the Rust kernels (src/bridge_neuron.rs) over
+// XLA's intra-op thread pool by blocks of neurons: every neuron's time loop
+// is independent of the others.
+//
+// A model has S states and C constants (the kernel reports both). Sequences
+// are time-major [T, *shape]; states and constants [*shape]; checkpoints
+// [ceil(T / stride), *shape]. All float32 or float64 (the Python layer widens
+// half precision first).
+//
+//   spikegrad_neuron_forward(x, z0[S], c[C]) -> (spikes, saved[S])
+//       saved: checkpoints, or S empty placeholders (not kept)
+//   spikegrad_neuron_tangent(x, z0[S], c[C], saved[S], dx, dz0[S], dc[C])
+//       -> (dspikes, dz[S])          (saved is carried, not read)
+//   spikegrad_neuron_bptt(x, z0[S], c[C], saved[S], ct_spikes, ct_z[S])
+//       -> (ct_x, ct_z0[S], ct_c[C])  ct_z: [T, *shape] or empty (zero)
+//   attrs: model (string), surrogate (string), params (f64 array),
+//          hard_reset (bool), stride (int64, >= 1)
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spikegrad/cpp_shim/parallel.h"
+#include "spikegrad/src/bridge_neuron.rs.h"
+#include "xla/ffi/api/ffi.h"
+
+namespace ffi = xla::ffi;
+
+namespace spikegrad {
+namespace {
+
+// Smallest neuron block handed to another thread, in neuron-steps: the
+// passes cost ~1-3 ns per neuron and step, so 2^15 of them outlast a pool
+// task's start-up several times (docs/perf.md, "Fused LIF").
+constexpr int64_t kMinNeuronWork = 1 << 15;
+
+// Per-thread cache of built kernels (same reasoning as kernel_cache.h).
+class NeuronCache {
+ public:
+  static const NeuronFused& Get(std::string_view model,
+                                std::string_view surrogate,
+                                ffi::Span<const double> params, bool hard,
+                                int64_t stride) {
+    thread_local NeuronCache cache;
+    return cache.Lookup(model, surrogate, params, hard, stride);
+  }
+
+ private:
+  static constexpr size_t kEntries = 8;
+  struct Entry {
+    std::string model, surrogate;
+    std::vector<double> params;
+    bool hard = false;
+    int64_t stride = 0;
+    std::optional<rust::Box<NeuronFused>> kernel;
+  };
+
+  static bool Same(const std::vector<double>& a, ffi::Span<const double> b) {
+    return a.size() == b.size() &&
+           (a.empty() || std::memcmp(a.data(), b.begin(),
+                                     a.size() * sizeof(double)) == 0);
+  }
+
+  const NeuronFused& Lookup(std::string_view m, std::string_view s,
+                            ffi::Span<const double> p, bool hard,
+                            int64_t stride) {
+    for (const Entry& e : entries_) {
+      if (e.kernel && e.model == m && e.surrogate == s && e.hard == hard &&
+          e.stride == stride && Same(e.params, p)) {
+        return **e.kernel;
+      }
+    }
+    static const double kNone = 0.0;
+    rust::Box<NeuronFused> built = new_neuron(
+        rust::Str(m.data(), m.size()), rust::Str(s.data(), s.size()),
+        rust::Slice<const double>(p.size() ? p.begin() : &kNone, p.size()),
+        hard, stride);
+    Entry& slot = entries_[next_];
+    next_ = (next_ + 1) % kEntries;
+    slot.model.assign(m.data(), m.size());
+    slot.surrogate.assign(s.data(), s.size());
+    slot.params.assign(p.begin(), p.end());
+    slot.hard = hard;
+    slot.stride = stride;
+    slot.kernel.emplace(std::move(built));
+    return **slot.kernel;
+  }
+
+  std::array<Entry, kEntries> entries_;
+  size_t next_ = 0;
+};
+
+enum Pass : uint8_t { kForward = 0, kTangent = 1, kBptt = 2 };
+
+const char* OpName(Pass pass) {
+  switch (pass) {
+    case kForward:
+      return "neuron_forward";
+    case kTangent:
+      return "neuron_tangent";
+    default:
+      return "neuron_bptt";
+  }
+}
+
+// What each operand and result must hold, in elements.
+enum Size { kSeq, kState, kCheckpoints, kSeqOrEmpty, kCheckpointsOrEmpty,
+            kAny };
+
+struct Layout {
+  std::vector<Size> ins, outs;
+};
+
+// The operand and result layout of a pass for S states and C constants
+// (src/bridge_neuron.rs `arity` has the same counts).
+Layout LayoutOf(Pass pass, size_t S, size_t C) {
+  Layout l;
+  auto add = [](std::vector<Size>& v, size_t count, Size size) {
+    v.insert(v.end(), count, size);
+  };
+  add(l.ins, 1, kSeq);
+  add(l.ins, S + C, kState);
+  switch (pass) {
+    case kForward:
+      add(l.outs, 1, kSeq);
+      add(l.outs, S, kCheckpointsOrEmpty);
+      break;
+    case kTangent:
+      add(l.ins, S, kAny);
+      add(l.ins, 1, kSeq);
+      add(l.ins, S + C, kState);
+      add(l.outs, 1, kSeq);
+      add(l.outs, S, kSeq);
+      break;
+    case kBptt:
+      add(l.ins, S, kCheckpoints);
+      add(l.ins, 1, kSeq);
+      add(l.ins, S, kSeqOrEmpty);
+      add(l.outs, 1, kSeq);
+      add(l.outs, S + C, kState);
+      break;
+  }
+  return l;
+}
+
+ffi::Error Invalid(std::string_view op, const std::string& msg) {
+  return ffi::Error::InvalidArgument("spikegrad " + std::string(op) + ": " +
+                                     msg);
+}
+
+// The check of one buffer's element count; empty: fine. `present` is set
+// false for an empty placeholder.
+std::optional<std::string> CheckSize(const ffi::AnyBuffer& b, Size size,
+                                     int64_t seq, int64_t n, int64_t rows,
+                                     const std::string& what, bool* present) {
+  int64_t count = static_cast<int64_t>(b.element_count());
+  *present = true;
+  int64_t want = 0;
+  switch (size) {
+    case kAny:
+      return std::nullopt;
+    case kSeq:
+      want = seq;
+      break;
+    case kState:
+      want = n;
+      break;
+    case kCheckpoints:
+      want = rows * n;
+      break;
+    case kSeqOrEmpty:
+    case kCheckpointsOrEmpty:
+      want = size == kSeqOrEmpty ? seq : rows * n;
+      if (count == 0 && want != 0) {
+        *present = false;
+        return std::nullopt;
+      }
+      break;
+  }
+  if (count != want) {
+    return what + " has " + std::to_string(count) + " elements, expected " +
+           std::to_string(want);
+  }
+  return std::nullopt;
+}
+
+// Run body(begin, end) over neuron blocks on the pool.
+template <typename Body>
+ffi::Error Columns(std::string_view op, ffi::ThreadPool& pool, int64_t n,
+                   int64_t steps, const Body& body) {
+  if (n == 0) return ffi::Error::Success();
+  int64_t min_chunk = std::max<int64_t>(
+      kChunkAlign, kMinNeuronWork / std::max<int64_t>(1, steps));
+  std::string err = ParallelLoop::Run(pool, n, min_chunk, body);
+  if (err.empty()) return ffi::Error::Success();
+  return ffi::Error::Internal("spikegrad " + std::string(op) + ": " + err);
+}
+
+ffi::Error PassImpl(Pass pass, ffi::ThreadPool pool, ffi::RemainingArgs args,
+                    ffi::RemainingRets rets, std::string_view model,
+                    std::string_view surrogate,
+                    ffi::Span<const double> params, bool hard_reset,
+                    int64_t stride) {
+  const std::string op = OpName(pass);
+  const NeuronFused& k =
+      NeuronCache::Get(model, surrogate, params, hard_reset, stride);
+  size_t S = neuron_states(k), C = neuron_consts(k);
+  Layout layout = LayoutOf(pass, S, C);
+  if (args.size() != layout.ins.size() || rets.size() != layout.outs.size()) {
+    return Invalid(op, "model " + std::string(model) + " takes " +
+                           std::to_string(layout.ins.size()) +
+                           " operands and " +
+                           std::to_string(layout.outs.size()) +
+                           " results, got " + std::to_string(args.size()) +
+                           " and " + std::to_string(rets.size()));
+  }
+  std::vector<ffi::AnyBuffer> ins;
+  std::vector<ffi::AnyBuffer> outs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto b = args.get<ffi::AnyBuffer>(i);
+    if (b.has_error()) return b.error();
+    ins.push_back(*b);
+  }
+  for (size_t i = 0; i < rets.size(); ++i) {
+    auto b = rets.get<ffi::AnyBuffer>(i);
+    if (b.has_error()) return b.error();
+    outs.push_back(**b);
+  }
+  ffi::DataType dtype = ins[0].element_type();
+  if (dtype != ffi::DataType::F32 && dtype != ffi::DataType::F64) {
+    return Invalid(op, "operands must be float32 or float64");
+  }
+  for (const auto* group : {&ins, &outs}) {
+    for (const ffi::AnyBuffer& b : *group) {
+      if (b.element_type() != dtype) {
+        return Invalid(op, "operand dtypes differ");
+      }
+    }
+  }
+  // Neurons from the first state, steps from x's element count (a partitioned
+  // call sees x as a [*shape, T] view whose layout keeps it time-major).
+  auto dims = ins[0].dimensions();
+  if (dims.size() < 1) return Invalid(op, "x must have a time axis");
+  int64_t n = static_cast<int64_t>(ins[1].element_count());
+  int64_t seq = static_cast<int64_t>(ins[0].element_count());
+  int64_t steps = n > 0 ? seq / n : dims[0];
+  if (n > 0 && seq != steps * n) {
+    return Invalid(op, "x has " + std::to_string(seq) +
+                           " elements, not a multiple of the " +
+                           std::to_string(n) + " neurons");
+  }
+  if (dims[0] != steps && dims[dims.size() - 1] != steps) {
+    return Invalid(op, "x's first or last dimension must be its " +
+                           std::to_string(steps) + " steps");
+  }
+  int64_t rows = (steps + stride - 1) / stride;
+  std::vector<uintptr_t> in_addr(ins.size()), out_addr(outs.size());
+  for (size_t i = 0; i < ins.size(); ++i) {
+    bool present = true;
+    if (auto msg = CheckSize(ins[i], layout.ins[i], steps * n, n, rows,
+                             "operand " + std::to_string(i), &present)) {
+      return Invalid(op, *msg);
+    }
+    in_addr[i] = present ? reinterpret_cast<uintptr_t>(ins[i].untyped_data())
+                         : 0;
+  }
+  for (size_t i = 0; i < outs.size(); ++i) {
+    bool present = true;
+    if (auto msg = CheckSize(outs[i], layout.outs[i], steps * n, n, rows,
+                             "result " + std::to_string(i), &present)) {
+      return Invalid(op, *msg);
+    }
+    out_addr[i] = present
+                      ? reinterpret_cast<uintptr_t>(outs[i].untyped_data())
+                      : 0;
+  }
+  if (n == 0) return ffi::Error::Success();
+  if (steps == 0) {
+    // No step: the initial state and the constants reach no output.
+    if (pass == kBptt) {
+      for (size_t i = 1; i < outs.size(); ++i) {
+        std::memset(outs[i].untyped_data(), 0, outs[i].size_bytes());
+      }
+    }
+    return ffi::Error::Success();
+  }
+  // Every buffer holds data now (n, steps > 0); a checkpoint or cotangent
+  // placeholder stays 0 and the kernel treats it as absent.
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (layout.ins[i] == kAny) in_addr[i] = in_addr[i] ? in_addr[i] : 1;
+  }
+  bool f64 = dtype == ffi::DataType::F64;
+  rust::Slice<const size_t> in_slice(
+      reinterpret_cast<const size_t*>(in_addr.data()), in_addr.size());
+  rust::Slice<const size_t> out_slice(
+      reinterpret_cast<const size_t*>(out_addr.data()), out_addr.size());
+  return Columns(op, pool, n, steps, [&](int64_t b, int64_t e) {
+    neuron_pass(k, static_cast<uint8_t>(pass), f64, steps, n, b, e, in_slice,
+                out_slice);
+  });
+}
+
+// Exceptions (rust::Error, std::bad_alloc) never leave a handler.
+template <typename F>
+ffi::Error Guard(Pass pass, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return ffi::Error::InvalidArgument("spikegrad " +
+                                       std::string(OpName(pass)) + ": " +
+                                       e.what());
+  } catch (...) {
+    return ffi::Error::Internal("spikegrad " + std::string(OpName(pass)) +
+                                ": unknown C++ exception");
+  }
+}
+
+template <Pass kPass>
+ffi::Error Run(ffi::ThreadPool pool, ffi::RemainingArgs args,
+               ffi::RemainingRets rets, std::string_view model,
+               std::string_view surrogate, ffi::Span<const double> params,
+               bool hard_reset, int64_t stride) {
+  return Guard(kPass, [&] {
+    return PassImpl(kPass, pool, args, rets, model, surrogate, params,
+                    hard_reset, stride);
+  });
+}
+
+}  // namespace
+}  // namespace spikegrad
+
+#define SPIKEGRAD_NEURON_HANDLER(symbol, pass)                         \
+  XLA_FFI_DEFINE_HANDLER_SYMBOL(symbol, spikegrad::Run<spikegrad::pass>, \
+                                ffi::Ffi::Bind()                       \
+                                    .Ctx<ffi::ThreadPool>()            \
+                                    .RemainingArgs()                   \
+                                    .RemainingRets()                   \
+                                    .Attr<std::string_view>("model")   \
+                                    .Attr<std::string_view>("surrogate") \
+                                    .Attr<ffi::Span<const double>>("params") \
+                                    .Attr<bool>("hard_reset")          \
+                                    .Attr<int64_t>("stride"))
+
+SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_forward, kForward);
+SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_tangent, kTangent);
+SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_bptt, kBptt);

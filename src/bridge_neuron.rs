@@ -1,0 +1,154 @@
+//! The cxx bridge of the fused neuron kernels (cpp_shim/neuron_handlers.cc).
+//!
+//! The shim splits a population into disjoint neuron column ranges run on
+//! different threads, so buffers cross as addresses, in the FFI operands'
+//! order (`crate::neurons::kernel`), with the `[steps, n]` shape and each
+//! call's `begin..end` columns. Every entry checks the counts and the range,
+//! runs the kernel under `catch_unwind` and reports failure as `Err`.
+
+use crate::bridge::guarded;
+use crate::neurons::kernel::NeuronKernel;
+use crate::registry::neuron_kernel;
+
+#[cxx::bridge(namespace = "spikegrad")]
+mod ffi {
+    extern "Rust" {
+        /// A fused-neuron kernel with a validated model, surrogate and stride.
+        type NeuronFused;
+
+        fn new_neuron(
+            model: &str,
+            surrogate: &str,
+            params: &[f64],
+            hard_reset: bool,
+            stride: i64,
+        ) -> Result<Box<NeuronFused>>;
+        /// The model's state count.
+        fn neuron_states(k: &NeuronFused) -> usize;
+        /// The model's constant count.
+        fn neuron_consts(k: &NeuronFused) -> usize;
+        /// Run pass `pass` (0 forward, 1 tangent, 2 BPTT) in f64 (else f32)
+        /// over columns `begin..end`.
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn neuron_pass(
+            k: &NeuronFused,
+            pass: u8,
+            f64: bool,
+            steps: usize,
+            n: usize,
+            begin: usize,
+            end: usize,
+            ins: &[usize],
+            outs: &[usize],
+        ) -> Result<()>;
+    }
+}
+
+pub struct NeuronFused(Box<dyn NeuronKernel>);
+
+fn new_neuron(
+    model: &str,
+    surrogate: &str,
+    params: &[f64],
+    hard_reset: bool,
+    stride: i64,
+) -> Result<Box<NeuronFused>, String> {
+    guarded("new_neuron", || {
+        neuron_kernel(model, surrogate, params, hard_reset, stride)
+            .map(|k| Box::new(NeuronFused(k)))
+    })
+}
+
+fn neuron_states(k: &NeuronFused) -> usize {
+    k.0.states()
+}
+
+fn neuron_consts(k: &NeuronFused) -> usize {
+    k.0.consts()
+}
+
+/// The operand and result counts of a pass, for `S` states and `C` constants.
+pub(crate) fn arity(pass: u8, s: usize, c: usize) -> Option<(usize, usize)> {
+    match pass {
+        0 => Some((1 + s + c, 1 + s)),
+        1 => Some((1 + s + c + s + 1 + s + c, 1 + s)),
+        2 => Some((1 + s + c + s + 1 + s, 1 + s + c)),
+        _ => None,
+    }
+}
+
+/// Which addresses may be 0: the checkpoints of a forward pass that keeps
+/// none (all or nothing), the absent state cotangents of BPTT.
+fn check_addresses(
+    pass: u8,
+    s: usize,
+    c: usize,
+    ins: &[usize],
+    outs: &[usize],
+) -> Result<(), String> {
+    let nullable_in = |i: usize| pass == 2 && i > 2 * s + c + 1;
+    if let Some(i) = (0..ins.len()).find(|&i| ins[i] == 0 && !nullable_in(i)) {
+        return Err(format!("null operand {i}"));
+    }
+    let saved = &outs[1..];
+    let saved_all_or_none =
+        pass != 0 || saved.iter().all(|&a| a == 0) || saved.iter().all(|&a| a != 0);
+    if !saved_all_or_none {
+        return Err("checkpoints must be all kept or all absent".into());
+    }
+    if let Some(i) = (0..outs.len()).find(|&i| outs[i] == 0 && !(pass == 0 && i > 0)) {
+        return Err(format!("null result {i}"));
+    }
+    Ok(())
+}
+
+/// # Safety
+/// The addresses are those of live buffers of the sizes in
+/// `crate::neurons::kernel`'s docs, in that order; no concurrent call writes
+/// the same columns.
+#[allow(clippy::too_many_arguments)]
+unsafe fn neuron_pass(
+    k: &NeuronFused,
+    pass: u8,
+    f64: bool,
+    steps: usize,
+    n: usize,
+    begin: usize,
+    end: usize,
+    ins: &[usize],
+    outs: &[usize],
+) -> Result<(), String> {
+    guarded("neuron_pass", || {
+        let (s, c) = (k.0.states(), k.0.consts());
+        let (want_in, want_out) =
+            arity(pass, s, c).ok_or_else(|| format!("spikegrad: unknown neuron pass {pass}"))?;
+        if ins.len() != want_in || outs.len() != want_out {
+            return Err(format!(
+                "spikegrad: neuron pass {pass}: {} operands and {} results, expected {want_in} and {want_out}",
+                ins.len(),
+                outs.len()
+            ));
+        }
+        if !(begin <= end && end <= n) {
+            return Err(format!(
+                "spikegrad: neuron pass {pass}: columns {begin}..{end} outside 0..{n}"
+            ));
+        }
+        check_addresses(pass, s, c, ins, outs)
+            .map_err(|e| format!("spikegrad: neuron pass {pass}: {e}"))?;
+        let cols = begin..end;
+        let kern = &k.0;
+        // SAFETY: the caller's contract, and the counts checked above.
+        unsafe {
+            match (pass, f64) {
+                (0, false) => kern.forward_f32(steps, n, cols, ins, outs),
+                (1, false) => kern.tangent_f32(steps, n, cols, ins, outs),
+                (2, false) => kern.bptt_f32(steps, n, cols, ins, outs),
+                (0, true) => kern.forward_f64(steps, n, cols, ins, outs),
+                (1, true) => kern.tangent_f64(steps, n, cols, ins, outs),
+                _ => kern.bptt_f64(steps, n, cols, ins, outs),
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,358 @@
+//! Tests of the models and the generic passes, in f64: each model's step
+//! against its formula written out, the step's tangent against finite
+//! differences and its transpose against the tangent, and the three passes
+//! against each other (forward against a plain loop, BPTT as the transpose
+//! of the tangent, checkpoint strides bit for bit equal).
+
+use super::alif::Alif;
+use super::cuba_lif::CubaLif;
+use super::lif::Lif;
+use super::model::Model;
+use crate::registry::neuron_kernel;
+
+const T: usize = 9;
+const N: usize = 300; // more than one SIMD width, two column ranges
+
+/// Deterministic values in `[lo, lo + span)`.
+fn values(len: usize, seed: usize, lo: f64, span: f64) -> Vec<f64> {
+    (0..len)
+        .map(|k| lo + span * (((k * 7919 + seed * 104_729) % 1000) as f64 / 1000.0))
+        .collect()
+}
+
+/// Per-neuron constants of `model`, as the Python layer folds them.
+fn consts(model: &str, n: usize) -> Vec<Vec<f64>> {
+    let decay: Vec<f64> = values(n, 1, 0.5, 0.45);
+    let one_minus: Vec<f64> = decay.iter().map(|d| 1.0 - d).collect();
+    let bias: Vec<f64> = one_minus
+        .iter()
+        .zip(values(n, 2, -0.2, 0.4))
+        .map(|(a, b)| a * b)
+        .collect();
+    let drive: Vec<f64> = one_minus
+        .iter()
+        .zip(values(n, 3, 1.0, 3.0))
+        .map(|(a, b)| a * b)
+        .collect();
+    let th = values(n, 4, 0.8, 0.4);
+    let reset = values(n, 5, -0.3, 0.3);
+    let mut c = vec![decay, bias, drive, th, reset];
+    match model {
+        "alif" => {
+            c.push(values(n, 6, 0.8, 0.19));
+            c.push(values(n, 7, 0.05, 0.3));
+        }
+        "cuba_lif" => c.push(values(n, 8, 0.3, 0.6)),
+        _ => {}
+    }
+    c
+}
+
+fn states(model: &str) -> usize {
+    if model == "lif" {
+        1
+    } else {
+        2
+    }
+}
+
+/// The model's step written out, in f64: (next state, spike of the new state).
+fn reference_step(model: &str, hard: bool, c: &[f64], z: &[f64], x: f64) -> (Vec<f64>, f64) {
+    let (decay, bias, drive, th, rs) = (c[0], c[1], c[2], c[3], c[4]);
+    let u = |z: &[f64]| match model {
+        "alif" => (z[0] - th - c[6] * z[1]) / (th - rs),
+        _ => (z[0] - th) / (th - rs),
+    };
+    let s = if u(z) >= 0.0 { 1.0 } else { 0.0 };
+    let r = if hard { z[0] - rs } else { th - rs };
+    let v = z[0] - r * s;
+    let next = match model {
+        "lif" => vec![decay * v + bias + drive * x],
+        "alif" => vec![decay * v + bias + drive * x, c[5] * (z[1] + s)],
+        _ => {
+            let g = c[5] * z[1] + x;
+            vec![decay * v + bias + drive * g, g]
+        }
+    };
+    let out = if u(&next) >= 0.0 { 1.0 } else { 0.0 };
+    (next, out)
+}
+
+struct Run {
+    spikes: Vec<f64>,
+    saved: Vec<Vec<f64>>,
+}
+
+fn forward(
+    model: &str,
+    hard: bool,
+    stride: usize,
+    x: &[f64],
+    z0: &[Vec<f64>],
+    c: &[Vec<f64>],
+) -> Run {
+    let k = neuron_kernel(model, "sigmoid", &[2.0], hard, stride as i64).unwrap();
+    let rows = T.div_ceil(stride);
+    let mut spikes = vec![0.0; T * N];
+    let mut saved = vec![vec![0.0; rows * N]; z0.len()];
+    let mut ins = vec![x.as_ptr() as usize];
+    ins.extend(z0.iter().map(|v| v.as_ptr() as usize));
+    ins.extend(c.iter().map(|v| v.as_ptr() as usize));
+    let mut outs = vec![spikes.as_mut_ptr() as usize];
+    outs.extend(saved.iter_mut().map(|v| v.as_mut_ptr() as usize));
+    for cols in [0..100, 100..N] {
+        // SAFETY: the buffers above have the documented sizes.
+        unsafe { k.forward_f64(T, N, cols, &ins, &outs) };
+    }
+    Run { spikes, saved }
+}
+
+fn inputs(model: &str) -> (Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let x = values(T * N, 11, -0.5, 4.0);
+    let z0 = (0..states(model))
+        .map(|q| values(N, 20 + q, -0.3, 1.3))
+        .collect();
+    (x, z0, consts(model, N))
+}
+
+const MODELS: [&str; 3] = ["lif", "alif", "cuba_lif"];
+
+#[test]
+fn forward_matches_the_written_out_step() {
+    for model in MODELS {
+        for hard in [false, true] {
+            let (x, z0, c) = inputs(model);
+            let run = forward(model, hard, 1, &x, &z0, &c);
+            let mut fired = 0.0;
+            for i in 0..N {
+                let ci: Vec<f64> = c.iter().map(|v| v[i]).collect();
+                let mut z: Vec<f64> = z0.iter().map(|v| v[i]).collect();
+                for t in 0..T {
+                    let (next, out) = reference_step(model, hard, &ci, &z, x[t * N + i]);
+                    assert_eq!(
+                        run.spikes[t * N + i],
+                        out,
+                        "{model} hard={hard} t={t} i={i}"
+                    );
+                    for (q, want) in next.iter().enumerate() {
+                        let got = run.saved[q][t * N + i];
+                        assert!(
+                            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                            "{model} {got} vs {want}"
+                        );
+                    }
+                    fired += out;
+                    z = next;
+                }
+            }
+            assert!(
+                fired > 0.0 && fired < (T * N) as f64,
+                "{model}: spikes {fired}"
+            );
+        }
+    }
+}
+
+#[test]
+fn checkpoints_are_every_stride_th_state() {
+    for model in MODELS {
+        let (x, z0, c) = inputs(model);
+        let all = forward(model, true, 1, &x, &z0, &c);
+        for stride in [2, 4, 9, 20] {
+            let run = forward(model, true, stride, &x, &z0, &c);
+            assert_eq!(run.spikes, all.spikes);
+            for (j, step) in (1..=T).filter(|s| s % stride == 0 || *s == T).enumerate() {
+                for q in 0..z0.len() {
+                    assert_eq!(
+                        run.saved[q][j * N..(j + 1) * N],
+                        all.saved[q][(step - 1) * N..step * N]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `<bptt(ct), d> == <ct, tangent(d)>`, and BPTT equal bit for bit across strides.
+#[test]
+fn bptt_is_the_transpose_of_the_tangent_at_every_stride() {
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    for model in MODELS {
+        for hard in [false, true] {
+            let (x, z0, c) = inputs(model);
+            let s = z0.len();
+            let dx = values(T * N, 30, -0.4, 1.0);
+            let dz0: Vec<Vec<f64>> = (0..s).map(|q| values(N, 31 + q, -0.5, 1.0)).collect();
+            let dc: Vec<Vec<f64>> = (0..c.len()).map(|q| values(N, 40 + q, -0.2, 0.4)).collect();
+            let cts = values(T * N, 50, -0.6, 1.0);
+            let ctz: Vec<Vec<f64>> = (0..s).map(|q| values(T * N, 51 + q, -0.3, 1.0)).collect();
+            // Tangent (stride 1).
+            let all = forward(model, hard, 1, &x, &z0, &c);
+            let k = neuron_kernel(model, "sigmoid", &[2.0], hard, 1).unwrap();
+            let mut dspikes = vec![0.0; T * N];
+            let mut dz = vec![vec![0.0; T * N]; s];
+            let mut ins = vec![x.as_ptr() as usize];
+            ins.extend(z0.iter().map(|v| v.as_ptr() as usize));
+            ins.extend(c.iter().map(|v| v.as_ptr() as usize));
+            ins.extend(all.saved.iter().map(|v| v.as_ptr() as usize));
+            ins.push(dx.as_ptr() as usize);
+            ins.extend(dz0.iter().map(|v| v.as_ptr() as usize));
+            ins.extend(dc.iter().map(|v| v.as_ptr() as usize));
+            let mut outs = vec![dspikes.as_mut_ptr() as usize];
+            outs.extend(dz.iter_mut().map(|v| v.as_mut_ptr() as usize));
+            // SAFETY: documented sizes.
+            unsafe { k.tangent_f64(T, N, 0..N, &ins, &outs) };
+            let rhs = dot(&cts, &dspikes) + (0..s).map(|q| dot(&ctz[q], &dz[q])).sum::<f64>();
+            let mut first: Option<Vec<Vec<f64>>> = None;
+            for stride in [1, 2, 4, 20] {
+                let run = forward(model, hard, stride, &x, &z0, &c);
+                let k = neuron_kernel(model, "sigmoid", &[2.0], hard, stride as i64).unwrap();
+                let mut ctx = vec![0.0; T * N];
+                let mut ctz0 = vec![vec![0.0; N]; s];
+                let mut ctc = vec![vec![0.0; N]; c.len()];
+                let mut ins = vec![x.as_ptr() as usize];
+                ins.extend(z0.iter().map(|v| v.as_ptr() as usize));
+                ins.extend(c.iter().map(|v| v.as_ptr() as usize));
+                ins.extend(run.saved.iter().map(|v| v.as_ptr() as usize));
+                ins.push(cts.as_ptr() as usize);
+                ins.extend(ctz.iter().map(|v| v.as_ptr() as usize));
+                let mut outs = vec![ctx.as_mut_ptr() as usize];
+                outs.extend(ctz0.iter_mut().map(|v| v.as_mut_ptr() as usize));
+                outs.extend(ctc.iter_mut().map(|v| v.as_mut_ptr() as usize));
+                for cols in [0..77, 77..N] {
+                    // SAFETY: documented sizes.
+                    unsafe { k.bptt_f64(T, N, cols, &ins, &outs) };
+                }
+                let lhs = dot(&ctx, &dx)
+                    + (0..s).map(|q| dot(&ctz0[q], &dz0[q])).sum::<f64>()
+                    + (0..c.len()).map(|q| dot(&ctc[q], &dc[q])).sum::<f64>();
+                assert!(
+                    (lhs - rhs).abs() <= 1e-10 * rhs.abs().max(1.0),
+                    "{model} hard={hard} stride={stride}: {lhs} vs {rhs}"
+                );
+                assert!(rhs.abs() > 1e-3);
+                let mut outs_all = vec![ctx];
+                outs_all.extend(ctz0);
+                outs_all.extend(ctc);
+                match &first {
+                    None => first = Some(outs_all),
+                    Some(f) => assert_eq!(
+                        f, &outs_all,
+                        "{model} stride {stride} differs from stride 1"
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// The step's tangent against central differences (soft reset, where the step
+/// is smooth in every argument; the hard reset differs only in the stopped
+/// factor, checked at s = 0 where it does not matter), and u's tangent alike;
+/// the transposes against the tangents.
+fn check_model<M: Model<S, C>, const S: usize, const C: usize>(c: [f64; C], z: [f64; S]) {
+    let k = M::scale(&c);
+    let h = 1e-6;
+    let dz: [f64; S] = std::array::from_fn(|q| 0.3 + 0.2 * q as f64);
+    let dc: [f64; C] = std::array::from_fn(|q| 0.1 - 0.03 * q as f64);
+    let (x, dx, ds) = (0.7, -0.4, 0.25);
+    let shift = |e: f64| {
+        let c2: [f64; C] = std::array::from_fn(|q| c[q] + e * dc[q]);
+        let z2: [f64; S] = std::array::from_fn(|q| z[q] + e * dz[q]);
+        (c2, z2)
+    };
+    for s in [0.0, 1.0] {
+        let fd = |hard: bool| {
+            let ((cp, zp), (cm, zm)) = (shift(h), shift(-h));
+            let (a, b) = if hard {
+                (
+                    M::step::<f64, true>(&cp, &zp, x + h * dx, s + h * ds),
+                    M::step::<f64, true>(&cm, &zm, x - h * dx, s - h * ds),
+                )
+            } else {
+                (
+                    M::step::<f64, false>(&cp, &zp, x + h * dx, s + h * ds),
+                    M::step::<f64, false>(&cm, &zm, x - h * dx, s - h * ds),
+                )
+            };
+            let d: [f64; S] = std::array::from_fn(|q| (a[q] - b[q]) / (2.0 * h));
+            d
+        };
+        let jvp = M::step_jvp::<f64, false>(&c, &z, x, s, &dz, dx, ds, &dc);
+        let want = fd(false);
+        for q in 0..S {
+            assert!(
+                (jvp[q] - want[q]).abs() < 1e-6,
+                "{} step_jvp[{q}] s={s}: {} vs {}",
+                M::NAME,
+                jvp[q],
+                want[q]
+            );
+        }
+        if s == 0.0 {
+            // At s = 0 the stopped factor (V - V_reset) s has no V-derivative anyway.
+            let jvp = M::step_jvp::<f64, true>(&c, &z, x, 0.0, &dz, dx, ds, &dc);
+            let want = fd(true);
+            for q in 0..S {
+                assert!(
+                    (jvp[q] - want[q]).abs() < 1e-6,
+                    "{} hard step_jvp[{q}]",
+                    M::NAME
+                );
+            }
+        }
+        // Transposes: <vjp(lam), d> == <lam, jvp(d)>.
+        for hard in [false, true] {
+            let lam: [f64; S] = std::array::from_fn(|q| 0.9 - 0.5 * q as f64);
+            let mut lc = [0.0; C];
+            let (jvp, (lz, ctx, cts)) = if hard {
+                (
+                    M::step_jvp::<f64, true>(&c, &z, x, s, &dz, dx, ds, &dc),
+                    M::step_vjp::<f64, true>(&c, &z, x, s, &lam, &mut lc),
+                )
+            } else {
+                (
+                    M::step_jvp::<f64, false>(&c, &z, x, s, &dz, dx, ds, &dc),
+                    M::step_vjp::<f64, false>(&c, &z, x, s, &lam, &mut lc),
+                )
+            };
+            let lhs: f64 = (0..S).map(|q| lz[q] * dz[q]).sum::<f64>()
+                + (0..C).map(|q| lc[q] * dc[q]).sum::<f64>()
+                + ctx * dx
+                + cts * ds;
+            let rhs: f64 = (0..S).map(|q| lam[q] * jvp[q]).sum();
+            assert!(
+                (lhs - rhs).abs() < 1e-12,
+                "{} step_vjp hard={hard}: {lhs} vs {rhs}",
+                M::NAME
+            );
+        }
+    }
+    // u: tangent against differences, transpose against tangent.
+    let ((cp, zp), (cm, zm)) = (shift(h), shift(-h));
+    let fd = (M::u(&cp, M::scale(&cp), &zp) - M::u(&cm, M::scale(&cm), &zm)) / (2.0 * h);
+    let du = M::u_jvp(&c, k, &z, &dz, &dc);
+    assert!((du - fd).abs() < 1e-6, "{} u_jvp: {du} vs {fd}", M::NAME);
+    let (mut lz, mut lc) = ([0.0; S], [0.0; C]);
+    M::u_vjp(&c, k, &z, 1.5, &mut lz, &mut lc);
+    let lhs: f64 =
+        (0..S).map(|q| lz[q] * dz[q]).sum::<f64>() + (0..C).map(|q| lc[q] * dc[q]).sum::<f64>();
+    assert!((lhs - 1.5 * du).abs() < 1e-12, "{} u_vjp", M::NAME);
+}
+
+#[test]
+fn model_derivatives() {
+    check_model::<Lif, 1, 5>([0.8, 0.02, 0.4, 1.1, -0.2], [0.6]);
+    check_model::<Alif, 2, 7>([0.8, 0.02, 0.4, 1.1, -0.2, 0.95, 0.3], [0.6, 0.7]);
+    check_model::<CubaLif, 2, 6>([0.8, 0.02, 0.4, 1.1, -0.2, 0.7], [0.6, -0.4]);
+}
+
+#[test]
+fn bad_kernels_are_errors() {
+    assert!(neuron_kernel("nope", "sigmoid", &[2.0], false, 1)
+        .err()
+        .unwrap()
+        .contains("unknown neuron model"));
+    assert!(neuron_kernel("lif", "sigmoid", &[2.0], false, 0).is_err());
+    assert!(neuron_kernel("alif", "nope", &[], false, 1).is_err());
+}
