@@ -1,14 +1,19 @@
-"""The fused LIF neuron (``spikegrad.neuron.lif``) against brainpy.state.LIF
-stepped by ``brainstate.transform.for_loop`` and against a ``lax.scan`` LIF,
-both with the braintools surrogate, side by side in one process.
+"""The fused neurons (``spikegrad.neuron``: LIF, ALIF, CubaLIF) against their
+brainpy.state classes stepped by ``brainstate.transform.for_loop``, with the
+braintools surrogate, side by side in one process.
 
-Sections: forward and BPTT (grad w.r.t. the input sequence and v0) at
-T=100 over population sizes, float32 and bfloat16, with the compiled temp
-memory of each BPTT program; and one training step of a 784-1024-10 LIF
-classifier (batch 64, T=50), the fused op with the input projection as one
-matmul over all steps vs brainpy.state stepping in ``for_loop``.
+Sections:
 
-    python benchmarks/neurons.py [--quick]       # standalone
+* per model, forward and BPTT (grad of the summed spikes w.r.t. the input
+  sequence and the initial states) at T=100 over population sizes: brainpy.state,
+  the fused op with scalar parameters, with per-neuron array parameters, with
+  traced parameters (jit arguments), and the fused op's BPTT with checkpoints
+  every K steps (``save_every``); the compiled temp memory of each BPTT program;
+* one training step of a PLIF classifier 784-1024-10 (per-neuron tau trained
+  with the weights, batch 64, T=50): the fused op with the input projection as
+  one matmul over all steps vs the same network in brainpy.state.
+
+    python benchmarks/neurons.py [--quick] [--models lif,alif] [--sizes 1024,8192]
     python benchmarks/bench.py --sections neurons
 """
 
@@ -27,126 +32,154 @@ import jax.numpy as jnp
 import numpy as np
 
 import spikegrad.surrogate as sg
-from spikegrad.neuron import lif
+from spikegrad import neuron
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import fmt_time, time_interleaved  # noqa: E402
 
-#: The LIF parameters of every contender (brainpy.state's defaults, unitless, dt = 1).
-LIF_PARAMS = dict(dt=1.0, tau=5.0, R=1.0, V_th=1.0, V_reset=0.0, V_rest=0.0)
 STEPS = 100
-FULL = dict(sizes=[2**10, 2**13, 2**16, 2**18], dtypes=["f32", "bf16"], repeats=5, train_repeats=5)
-QUICK = dict(sizes=[2**10, 2**13], dtypes=["f32"], repeats=2, train_repeats=2)
+DT = 1.0
+#: brainpy.state's defaults, unitless; per model: (function, class, states, parameters).
+MODELS = {
+    "lif": ("lif", "LIF", ("V",), dict(tau=5.0, R=1.0, V_th=1.0, V_reset=0.0, V_rest=0.0)),
+    "alif": (
+        "alif",
+        "ALIF",
+        ("V", "a"),
+        dict(tau=5.0, tau_a=100.0, R=1.0, V_th=1.0, V_reset=0.0, V_rest=0.0, beta=0.1),
+    ),
+    "cuba_lif": (
+        "cuba_lif",
+        "CubaLIF",
+        ("V", "g"),
+        dict(tau=5.0, tau_syn=5.0, R=1.0, V_th=1.0, V_reset=0.0, V_rest=0.0),
+    ),
+}
+#: Input scale per model (CubaLIF integrates its input into g).
+X_HIGH = {"lif": 2.5, "alif": 2.5, "cuba_lif": 0.6}
+FULL = dict(sizes=[2**10, 2**13, 2**16, 2**18], dtypes=["f32"], save_every=[4], repeats=5, train_repeats=5)
+QUICK = dict(sizes=[2**10, 2**13], dtypes=["f32"], save_every=[4], repeats=2, train_repeats=2)
 DTYPES = {"f32": jnp.float32, "bf16": jnp.bfloat16}
 
 
-def _brainpy_neuron(shape, spk_fun, dt):
-    p = {k: v for k, v in LIF_PARAMS.items() if k != "dt"}
-    neuron = brainpy.state.LIF(shape, **p, V_initializer=braintools.init.Constant(0.0), spk_fun=spk_fun)
-    neuron.init_state()
-    return neuron
+def brainpy_run(model, x, z0, params=None):
+    """brainpy.state's class in for_loop with the braintools surrogate; CubaLIF
+    driven through its delta input, as a projection drives it."""
+    _, cls, states, defaults = MODELS[model]
+    params = defaults if params is None else params
+    with brainstate.environ.context(dt=DT):
+        inits = {f"{s}_initializer": braintools.init.Constant(0.0) for s in states}
+        n = getattr(brainpy.state, cls)(x.shape[1:], **params, **inits, spk_fun=bt.MultiGaussianGrad())
+        n.init_state()
+        for s, v in zip(states, z0):
+            getattr(n, s).value = v
+
+        def step(xt):
+            if model == "cuba_lif":
+                n.add_delta_input("x", xt)
+                return n(jnp.zeros_like(xt))
+            return n(xt)
+
+        return brainstate.transform.for_loop(step, x)
 
 
-def brainpy_lif(x, v0):
-    """brainpy.state.LIF in for_loop with the braintools surrogate."""
-    with brainstate.environ.context(dt=LIF_PARAMS["dt"]):
-        neuron = _brainpy_neuron(x.shape[1:], bt.MultiGaussianGrad(), LIF_PARAMS["dt"])
-        neuron.V.value = v0
-        return brainstate.transform.for_loop(neuron, x)
+def fused(model, params=None, save_every=None):
+    fn, _, _, defaults = MODELS[model]
+    params = defaults if params is None else params
+
+    def run(x, z0, p=None):
+        return getattr(neuron, fn)(
+            x, *z0, dt=DT, **(params if p is None else p), spk_fun=sg.MultiGaussianGrad(), save_every=save_every
+        )
+
+    return run
 
 
-def scan_lif(x, v0):
-    """The same update as a plain lax.scan with the braintools surrogate."""
-    p = LIF_PARAMS
-    spk = bt.MultiGaussianGrad()
-    a = float(np.exp(-p["dt"] / p["tau"]))
-    delta = p["V_th"] - p["V_reset"]
-
-    def step(v, xt):
-        s = spk((v - p["V_th"]) / delta)
-        v = a * (v - delta * s) + (1 - a) * (p["V_rest"] + p["R"] * xt)
-        return v, spk((v - p["V_th"]) / delta)
-
-    return jax.lax.scan(step, v0, x)[1]
+def per_neuron_params(model, n):
+    """The defaults spread over the neurons (the same mean behaviour)."""
+    rng = np.random.default_rng(0)
+    p = dict(MODELS[model][3])
+    for k in ("tau", "tau_a", "tau_syn"):
+        if k in p:
+            p[k] = jnp.asarray(p[k] * rng.uniform(0.8, 1.2, n), jnp.float32)
+    p["V_th"] = jnp.asarray(rng.uniform(0.9, 1.1, n), jnp.float32)
+    return p
 
 
-def fused_lif(x, v0):
-    return lif(x, v0, **LIF_PARAMS, spk_fun=sg.MultiGaussianGrad())
-
-
-CONTENDERS = {"brainpy.state": brainpy_lif, "lax.scan": scan_lif, "spikegrad": fused_lif}
+def _contenders(model, n, save_every):
+    """name -> (f(x, z0, *extra), extra args)."""
+    defaults = MODELS[model][3]
+    traced = {k: jnp.float32(v) for k, v in defaults.items()}
+    out = {
+        "brainpy.state": (lambda x, z0: brainpy_run(model, x, z0), ()),
+        "spikegrad": (fused(model), ()),
+        "per-neuron": (fused(model, per_neuron_params(model, n)), ()),
+        "traced": (lambda x, z0, p: fused(model)(x, z0, p), (traced,)),
+    }
+    for k in save_every:
+        out[f"K={k}"] = (fused(model, save_every=k), ())
+    return out
 
 
 def _programs(f):
     fwd = jax.jit(f)
-    bptt = jax.jit(jax.grad(lambda x, v0: jnp.sum(f(x, v0).astype(jnp.float32)), argnums=(0, 1)))
+
+    def loss(x, z0, *extra):
+        return jnp.sum(f(x, z0, *extra).astype(jnp.float32))
+
+    bptt = jax.jit(jax.grad(loss, argnums=(0, 1)))
     return fwd, bptt
 
 
-def _row_inputs(n, dtype):
+def _inputs(model, n, dtype):
     rng = np.random.default_rng(0)
-    x = jnp.asarray(rng.uniform(0.0, 2.5, (STEPS, n)), dtype)
-    v0 = jnp.asarray(rng.uniform(0.0, 1.0, n), jnp.float32)
-    return x, v0
+    x = jnp.asarray(rng.uniform(0.0, X_HIGH[model], (STEPS, n)), dtype)
+    z0 = tuple(jnp.asarray(rng.uniform(0.0, 0.5, n), jnp.float32) for _ in MODELS[model][2])
+    return x, z0
 
 
 def population_section(rep, cfg, results):
-    rep.add(f"## Fused LIF: T={STEPS}, MultiGaussianGrad, forward and BPTT")
+    rep.add(f"## Fused neurons: T={STEPS}, MultiGaussianGrad, forward and BPTT")
     rep.add()
     rep.add(
-        "Per call (min over interleaved samples); ratio = contender time / spikegrad time; "
-        "temp = `memory_analysis().temp_size_in_bytes` of the compiled BPTT program."
+        "Per call (min over interleaved samples). Columns: brainpy.state's class in `for_loop`; "
+        "the fused op with scalar, per-neuron array and traced (jit argument) parameters; "
+        "the fused BPTT with checkpoints every K steps. Ratio = brainpy.state time / that time. "
+        "Temp = `memory_analysis().temp_size_in_bytes` of the compiled BPTT program (MiB)."
     )
     rep.add()
+    k_cols = [f"K={k}" for k in cfg["save_every"]]
+    fused_cols = ["spikegrad", "per-neuron", "traced", *k_cols]
     rows = []
-    for dname in cfg["dtypes"]:
-        for n in cfg["sizes"]:
-            x, v0 = _row_inputs(n, DTYPES[dname])
-            progs = {name: _programs(f) for name, f in CONTENDERS.items()}
-            temps = {
-                name: bptt.lower(x, v0).compile().memory_analysis().temp_size_in_bytes
-                for name, (_, bptt) in progs.items()
-            }
-            for i, op in enumerate(("forward", "BPTT")):
-                fns = {name: p[i] for name, p in progs.items()}
-                tm = time_interleaved(fns, {k: (x, v0) for k in fns}, cfg["repeats"])
-                t = {k: v.best for k, v in tm.items()}
-                results[("lif", dname, n, op)] = dict(t, temps=temps)
-                rows.append(
-                    [
-                        dname,
-                        f"2^{n.bit_length() - 1}",
-                        op,
-                        fmt_time(t["spikegrad"]),
-                        fmt_time(t["brainpy.state"]),
-                        f"{t['brainpy.state'] / t['spikegrad']:.2f}x",
-                        fmt_time(t["lax.scan"]),
-                        f"{t['lax.scan'] / t['spikegrad']:.2f}x",
-                        ""
-                        if op == "forward"
-                        else " / ".join(f"{temps[k] / 2**20:.1f}" for k in ("spikegrad", "brainpy.state", "lax.scan")),
-                    ]
-                )
-    rep.table(
-        [
-            "dtype",
-            "N",
-            "op",
-            "spikegrad",
-            "brainpy.state",
-            "ratio",
-            "lax.scan",
-            "ratio",
-            "BPTT temp MiB (sg / bp / scan)",
-        ],
-        rows,
-    )
+    for model in cfg["models"]:
+        for dname in cfg["dtypes"]:
+            for n in cfg["sizes"]:
+                x, z0 = _inputs(model, n, DTYPES[dname])
+                cont = _contenders(model, n, cfg["save_every"])
+                progs = {name: _programs(f) for name, (f, _) in cont.items()}
+                args = {name: (x, z0, *extra) for name, (_, extra) in cont.items()}
+                temps = {
+                    name: bptt.lower(*args[name]).compile().memory_analysis().temp_size_in_bytes
+                    for name, (_, bptt) in progs.items()
+                }
+                for i, op in enumerate(("forward", "BPTT")):
+                    names = [k for k in progs if i == 1 or k not in k_cols]
+                    tm = time_interleaved({k: progs[k][i] for k in names}, {k: args[k] for k in names}, cfg["repeats"])
+                    t = {k: v.best for k, v in tm.items()}
+                    results[(model, dname, n, op)] = dict(t, temps=temps)
+                    base = t["brainpy.state"]
+                    cells = [f"{fmt_time(t[k])} ({base / t[k]:.2f}x)" if k in t else "" for k in fused_cols]
+                    temp = "" if op == "forward" else " / ".join(f"{temps[k] / 2**20:.1f}" for k in progs)
+                    rows.append([model, dname, f"2^{n.bit_length() - 1}", op, fmt_time(base), *cells, temp])
+    temp_col = "BPTT temp MiB (" + " / ".join(["bp", "sg", "per-neuron", "traced", *k_cols]) + ")"
+    rep.table(["model", "dtype", "N", "op", "brainpy.state", *fused_cols, temp_col], rows)
 
 
 # ---- end to end ----------------------------------------------------------------
 
 SIZES = (784, 1024, 10)
 BATCH, TRAIN_STEPS, LR = 64, 50, 1e-2
+LIF_PARAMS = MODELS["lif"][3]
 
 
 def _train_inputs():
@@ -155,7 +188,10 @@ def _train_inputs():
     labels = rng.integers(0, SIZES[2], BATCH)
     w1 = rng.normal(0.0, 3.0 / np.sqrt(SIZES[0] * 0.15), SIZES[:2]).astype(np.float32)
     w2 = rng.normal(0.0, 6.0 / np.sqrt(SIZES[1] * 0.2), SIZES[1:]).astype(np.float32)
-    return (jnp.asarray(w1), jnp.asarray(w2)), jnp.asarray(xs), jnp.asarray(labels)
+    tau1 = rng.uniform(3.0, 7.0, SIZES[1]).astype(np.float32)
+    tau2 = rng.uniform(3.0, 7.0, SIZES[2]).astype(np.float32)
+    params = tuple(jnp.asarray(a) for a in (w1, w2, tau1, tau2))
+    return params, jnp.asarray(xs), jnp.asarray(labels)
 
 
 def _xent(count, labels):
@@ -164,18 +200,23 @@ def _xent(count, labels):
 
 
 def fused_loss(params, xs, labels):
-    w1, w2 = params
+    w1, w2, tau1, tau2 = params
     spk = sg.MultiGaussianGrad()
-    s1 = lif(xs @ w1, **LIF_PARAMS, spk_fun=spk)  # one matmul over all T
-    s2 = lif(s1 @ w2, **LIF_PARAMS, spk_fun=spk)
+    p = {k: v for k, v in LIF_PARAMS.items() if k != "tau"}
+    s1 = neuron.lif(xs @ w1, dt=DT, tau=tau1, **p, spk_fun=spk)  # one matmul over all T
+    s2 = neuron.lif(s1 @ w2, dt=DT, tau=tau2, **p, spk_fun=spk)
     return _xent(s2.sum(0), labels)
 
 
 def brainpy_loss(params, xs, labels):
-    w1, w2 = params
-    with brainstate.environ.context(dt=LIF_PARAMS["dt"]):
-        l1 = _brainpy_neuron((BATCH, SIZES[1]), bt.MultiGaussianGrad(), LIF_PARAMS["dt"])
-        l2 = _brainpy_neuron((BATCH, SIZES[2]), bt.MultiGaussianGrad(), LIF_PARAMS["dt"])
+    w1, w2, tau1, tau2 = params
+    p = {k: v for k, v in LIF_PARAMS.items() if k != "tau"}
+    with brainstate.environ.context(dt=DT):
+        init = braintools.init.Constant(0.0)
+        l1 = brainpy.state.LIF(SIZES[1], tau=tau1, **p, V_initializer=init, spk_fun=bt.MultiGaussianGrad())
+        l2 = brainpy.state.LIF(SIZES[2], tau=tau2, **p, V_initializer=init, spk_fun=bt.MultiGaussianGrad())
+        l1.init_state(BATCH)
+        l2.init_state(BATCH)
 
         def step(x):
             return l2(l1(x @ w1) @ w2)
@@ -194,16 +235,19 @@ def _train_step(loss_fn):
 
 def train_section(rep, cfg, results):
     rep.add(
-        f"## Training step: LIF {SIZES[0]}-{SIZES[1]}-{SIZES[2]}, batch {BATCH}, T={TRAIN_STEPS}, MultiGaussianGrad"
+        f"## Training step: PLIF {SIZES[0]}-{SIZES[1]}-{SIZES[2]} (per-neuron tau trained), batch {BATCH}, "
+        f"T={TRAIN_STEPS}, MultiGaussianGrad"
     )
     rep.add()
     params, xs, labels = _train_inputs()
     fns = {"brainpy.state": _train_step(brainpy_loss), "spikegrad": _train_step(fused_loss)}
     temps = {k: f.lower(params, xs, labels).compile().memory_analysis().temp_size_in_bytes for k, f in fns.items()}
-    losses = {k: float(f(params, xs, labels)[1]) for k, f in fns.items()}
+    outs = {k: f(params, xs, labels) for k, f in fns.items()}
+    losses = {k: float(o[1]) for k, o in outs.items()}
+    tau_step = float(jnp.max(jnp.abs(outs["spikegrad"][0][2] - outs["brainpy.state"][0][2])))
     tm = time_interleaved(fns, {k: (params, xs, labels) for k in fns}, cfg["train_repeats"], 0.0)
     t = {k: v.best for k, v in tm.items()}
-    results[("lif_train",)] = dict(t, temps=temps)
+    results[("plif_train",)] = dict(t, temps=temps, losses=losses)
     rep.table(
         ["", "brainpy.state (for_loop)", "spikegrad (fused)", "ratio"],
         [
@@ -220,13 +264,14 @@ def train_section(rep, cfg, results):
                 f"{temps['brainpy.state'] / max(temps['spikegrad'], 1):.2f}x",
             ],
             ["loss", f"{losses['brainpy.state']:.5f}", f"{losses['spikegrad']:.5f}", ""],
+            ["max |tau1' difference|", "", f"{tau_step:.2e}", ""],
         ],
     )
 
 
 def neurons_section(rep, cfg, results):
     """The neuron benchmarks; ``cfg`` has ``quick`` (bool)."""
-    ncfg = QUICK if cfg.get("quick") else FULL
+    ncfg = dict(QUICK if cfg.get("quick") else FULL, models=list(MODELS))
     population_section(rep, ncfg, results)
     train_section(rep, ncfg, results)
 
@@ -234,15 +279,25 @@ def neurons_section(rep, cfg, results):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--models", help=f"comma-separated, of {','.join(MODELS)}")
     ap.add_argument("--sizes", help="comma-separated N, e.g. 1024,8192")
     ap.add_argument("--dtypes", help="comma-separated, of f32,bf16")
+    ap.add_argument("--save-every", help="comma-separated checkpoint strides K for the BPTT columns, e.g. 4,10")
+    ap.add_argument("--repeats", type=int)
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--train-only", action="store_true")
     args = ap.parse_args(argv)
-    cfg = dict(QUICK if args.quick else FULL)
+    cfg = dict(QUICK if args.quick else FULL, models=list(MODELS))
+    if args.models:
+        cfg["models"] = args.models.split(",")
     if args.sizes:
         cfg["sizes"] = [int(s) for s in args.sizes.split(",")]
     if args.dtypes:
         cfg["dtypes"] = args.dtypes.split(",")
+    if args.save_every:
+        cfg["save_every"] = [int(k) for k in args.save_every.split(",")]
+    if args.repeats:
+        cfg["repeats"] = cfg["train_repeats"] = args.repeats
 
     class Echo:
         def add(self, text=""):
@@ -256,7 +311,8 @@ def main(argv=None):
             self.add()
 
     rep, results = Echo(), {}
-    population_section(rep, cfg, results)
+    if not args.train_only:
+        population_section(rep, cfg, results)
     if not args.skip_train:
         train_section(rep, cfg, results)
 

@@ -7,10 +7,12 @@ fused-gradient kernels in float16, bfloat16, float32 and float64; lengths 0,
 the threading threshold (chunks over XLA's pool); forward mode, reverse mode
 and vmap; the shim's error paths (unsupported dtype, size and dtype
 mismatches, bad parameters, unknown surrogate); and concurrent calls. And
-the fused LIF's three passes (forward with and without the potentials,
-tangent, BPTT with and without a potential cotangent) in float32, float64
-and bfloat16, soft and hard reset, for no steps, no neurons, one neuron,
-past a 2048-neuron block and over the thread pool, with its error paths.
+every fused neuron model's three passes (forward with and without the
+states, tangent, BPTT with and without state cotangents, with checkpoints
+every step and every 3 steps, scalar and per-neuron parameters) in float32,
+float64 and bfloat16, soft and hard reset, for no steps, no neurons, one
+neuron, past a 2048-neuron block and over the thread pool, with the error
+paths of the neuron targets.
 Exits non-zero if any result is wrong (a memory error often shows as one).
 """
 
@@ -26,12 +28,11 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import spikegrad  # noqa: E402
+import spikegrad.neuron  # noqa: E402
 import spikegrad.surrogate as surrogate  # noqa: E402
-from spikegrad.neuron import lif  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from helpers.lif_reference import PARAMS as LIF_PARAMS  # noqa: E402
-from helpers.lif_reference import numpy_lif  # noqa: E402
+from helpers.neuron_reference import MODELS, PARAMS, X_SCALE, Z0_NAMES, numpy_run, per_neuron  # noqa: E402
 
 spikegrad.set_lowering("native")  # every call through the Rust kernels, at every size
 
@@ -106,57 +107,74 @@ def errors():
 
 
 def neurons():
-    params = dict(LIF_PARAMS, spk_fun=spikegrad.MultiGaussianGrad())
+    """Every model's three passes: forward (with and without the states, with
+    checkpoints every few steps), tangent (jvp), BPTT (with and without state
+    cotangents, with checkpoints), per-neuron parameters."""
     rng = np.random.default_rng(3)
     shapes = [(0, 5), (4, 0), (3, 1), (5, 2051), (4, 3 * 8192 + 5)]  # last: 2^15/T neurons a chunk
-    for hard in (False, True):
-        reset = "hard" if hard else "soft"
-        f = lambda x, v0: lif(x, v0, spk_reset=reset, return_v=True, **params)  # noqa: E731
-        for dtype in (jnp.float32, jnp.float64, jnp.bfloat16):
-            for shape in shapes:
-                what = f"lif {reset} {dtype.__name__} {shape}"
-                x = jnp.asarray(rng.uniform(-0.5, 3.0, shape), dtype)
-                v0 = jnp.asarray(rng.uniform(-0.3, 1.2, shape[1:]), dtype)
-                spikes, v = f(x, v0)
-                only = lif(x, v0, spk_reset=reset, **params)
-                check(f"{what} spikes without v", np.asarray(only).tobytes() == np.asarray(spikes).tobytes())
-                if dtype == jnp.float64:
-                    want_s, want_v = numpy_lif(x, v0, **LIF_PARAMS, hard=hard)
-                    check(f"{what} spikes", np.array_equal(np.asarray(spikes), want_s))
-                    check(f"{what} v", np.allclose(np.asarray(v), want_v, rtol=1e-12, atol=1e-12))
-                # <jvp(t), c> == <t, vjp(c)>: the BPTT pass is the tangent pass's transpose.
-                tx, tv = jnp.cos(x), jnp.sin(v0)
-                _, (ds, dv) = jax.jvp(f, (x, v0), (tx, tv))
-                cs, cv = jnp.sin(x), jnp.cos(x).astype(v.dtype)  # halves keep v in float32
-                gx, gv = jax.vjp(f, x, v0)[1]((cs, cv))
-                lhs = float(jnp.vdot(ds.astype(jnp.float64), cs) + jnp.vdot(dv.astype(jnp.float64), cv))
-                rhs = float(jnp.vdot(tx.astype(jnp.float64), gx) + jnp.vdot(tv.astype(jnp.float64), gv))
-                tol = 1e-9 if dtype == jnp.float64 else 2e-2 if dtype == jnp.bfloat16 else 1e-4
-                check(f"{what} transpose", abs(lhs - rhs) <= tol * max(1.0, abs(lhs)))
-                g = jax.grad(lambda a, b: lif(a, b, spk_reset=reset, **params).sum(), (0, 1))(x, v0)
-                check(f"{what} grad", all(np.isfinite(np.asarray(a, np.float64)).all() for a in g))
-    p = dict(
-        surrogate="multi_gaussian", params=np.array([0.15, 6.0, 0.5, 0.5]), lif=np.array([0.9, 0.0, 0.1, 1.0, 0.0])
+    for model in MODELS:
+        fn = getattr(spikegrad.neuron, model)
+        for hard in (False, True):
+            reset = "hard" if hard else "soft"
+            for dtype in (jnp.float32, jnp.float64, jnp.bfloat16):
+                for shape in shapes:
+                    what = f"{model} {reset} {dtype.__name__} {shape}"
+                    x = jnp.asarray(rng.uniform(-0.5, X_SCALE[model], shape), dtype)
+                    z0 = tuple(jnp.asarray(rng.uniform(-0.3, 1.2, shape[1:]), dtype) for _ in Z0_NAMES[model])
+                    params = per_neuron(model, shape[1:]) if shape[1] == 2051 else PARAMS[model]
+                    kw = dict(params, spk_fun=spikegrad.MultiGaussianGrad(), spk_reset=reset)
+
+                    def f(x, z0, kw=kw, fn=fn):
+                        return fn(x, *z0, **kw, return_states=True)
+
+                    spikes, states = f(x, z0)
+                    only = fn(x, *z0, **kw)
+                    check(f"{what} spikes without states", np.asarray(only).tobytes() == np.asarray(spikes).tobytes())
+                    if dtype == jnp.float64:
+                        want_s, want_z = numpy_run(model, x, z0, params, hard=hard)
+                        check(f"{what} spikes", np.array_equal(np.asarray(spikes), want_s))
+                        for a, b in zip(states, want_z):
+                            check(f"{what} states", np.allclose(np.asarray(a), b, rtol=1e-12, atol=1e-12))
+                    # <jvp(t), c> == <t, vjp(c)>: the BPTT pass is the tangent pass's transpose.
+                    t = (jnp.cos(x), tuple(jnp.sin(z) for z in z0))
+                    _, (ds, dz) = jax.jvp(f, (x, z0), t)
+                    c = (jnp.sin(x), tuple(jnp.cos(x).astype(z.dtype) for z in states))  # halves: states in float32
+                    gx, gz = jax.vjp(f, x, z0)[1](c)
+                    dot = lambda a, b: float(jnp.vdot(jnp.asarray(a, jnp.float64), jnp.asarray(b, jnp.float64)))  # noqa: E731
+                    lhs = dot(ds, c[0]) + sum(dot(a, b) for a, b in zip(dz, c[1]))
+                    rhs = dot(t[0], gx) + sum(dot(a, b) for a, b in zip(t[1], gz))
+                    tol = 1e-9 if dtype == jnp.float64 else 2e-2 if dtype == jnp.bfloat16 else 1e-4
+                    check(f"{what} transpose", abs(lhs - rhs) <= tol * max(1.0, abs(lhs)))
+                    for k in (1, 3):
+                        g = jax.grad(lambda a, b, k=k: fn(a, *b, **kw, save_every=k).sum(), (0, 1))(x, z0)
+                        check(
+                            f"{what} grad every {k}",
+                            all(np.isfinite(np.asarray(a, np.float64)).all() for a in jax.tree.leaves(g)),
+                        )
+    attrs = dict(
+        model="lif",
+        surrogate="multi_gaussian",
+        params=np.array([0.15, 6.0, 0.5, 0.5]),
+        hard_reset=False,
+        stride=np.int64(1),
     )
     seq = lambda *s: jax.ShapeDtypeStruct(s, jnp.float32)  # noqa: E731
+    c = [jnp.full(4, v) for v in (0.9, 0.0, 0.1, 1.0, 0.0)]
+    forward = lambda out, *ops, **kw: jax.ffi.ffi_call("spikegrad_neuron_forward", out)(*ops, **{**attrs, **kw})  # noqa: E731
     cases = {
-        "lif steps": lambda: jax.ffi.ffi_call("spikegrad_lif_forward", (seq(3, 4), seq(3, 4)))(
-            jnp.ones((3, 4)), jnp.ones(5), hard_reset=False, **p
-        ),
-        "lif output": lambda: jax.ffi.ffi_call("spikegrad_lif_forward", (seq(3, 4), seq(2, 4)))(
-            jnp.ones((3, 4)), jnp.ones(4), hard_reset=False, **p
-        ),
-        "lif dtype": lambda: jax.ffi.ffi_call("spikegrad_lif_bptt", (seq(3, 4), seq(4)))(
+        "neuron steps": lambda: forward((seq(3, 4), seq(3, 4)), jnp.ones((3, 4)), jnp.ones(5), *c),
+        "neuron output": lambda: forward((seq(3, 4), seq(2, 4)), jnp.ones((3, 4)), jnp.ones(4), *c),
+        "neuron constants": lambda: forward((seq(3, 4), seq(3, 4)), jnp.ones((3, 4)), jnp.ones(4), *c[:4]),
+        "neuron model": lambda: forward((seq(3, 4), seq(3, 4)), jnp.ones((3, 4)), jnp.ones(4), *c, model="nope"),
+        "neuron stride": lambda: forward((seq(3, 4), seq(3, 4)), jnp.ones((3, 4)), jnp.ones(4), *c, stride=np.int64(0)),
+        "neuron dtype": lambda: jax.ffi.ffi_call("spikegrad_neuron_bptt", (seq(3, 4), *[seq(4)] * 6))(
             jnp.ones((3, 4)),
             jnp.ones(4),
+            *c,
+            jnp.ones((3, 4)),
             jnp.ones((3, 4), jnp.float16),
             jnp.ones((3, 4)),
-            has_ct_v=True,
-            hard_reset=False,
-            **p,
-        ),
-        "lif params": lambda: jax.ffi.ffi_call("spikegrad_lif_forward", (seq(3, 4), seq(3, 4)))(
-            jnp.ones((3, 4)), jnp.ones(4), hard_reset=False, **{**p, "lif": np.array([2.0, 0, 0, 1, 0])}
+            **attrs,
         ),
     }
     refused(cases)

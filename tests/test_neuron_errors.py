@@ -1,4 +1,5 @@
-"""Bad input to the fused LIF gets a clear Python error before any kernel runs."""
+"""Bad input to the fused neurons gets a clear Python error, naming the
+parameter, before any kernel runs (and at trace time under jit)."""
 
 from __future__ import annotations
 
@@ -6,36 +7,57 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers.lif_reference import PARAMS
+from helpers.neuron_reference import MODELS, PARAMS, Z0_NAMES
 
-from spikegrad import _native
-from spikegrad.neuron import LIF, lif
+from spikegrad import neuron
 
 X = jnp.ones((4, 3), jnp.float32)
+POSITIVE = {"lif": ("dt", "tau"), "alif": ("dt", "tau", "tau_a"), "cuba_lif": ("dt", "tau", "tau_syn")}
+
+
+def call(model, x=X, *z0, **kw):
+    return getattr(neuron, model)(x, *z0, **(PARAMS[model] | kw))
+
+
+def _bad_cases():
+    for model in MODELS:
+        for name in POSITIVE[model]:
+            yield model, {name: 0.0}, ValueError, f"{name} must be > 0"
+            yield model, {name: -1.0}, ValueError, f"{name} must be > 0"
+            if name != "dt":
+                yield model, {name: np.array([1.0, -1.0, 2.0])}, ValueError, f"{name} must be > 0"
+        for name in PARAMS[model]:
+            yield model, {name: np.nan}, ValueError, f"{name} must be finite"
+            yield model, {name: np.array([1.0, np.inf, 1.0])}, ValueError, f"{name} must be finite"
+            yield model, {name: np.ones(4)}, ValueError, f"{name} of shape \\[4\\] does not broadcast"
+            yield model, {name: np.ones((2, 3))}, ValueError, f"{name} of shape \\[2, 3\\] does not broadcast"
+            yield model, {name: 1 + 2j}, TypeError, f"{name} must be real"
+            yield model, {name: np.array([1.0, 2.0, 3.0], np.complex64)}, TypeError, f"{name} must be real"
+            yield model, {name: "a"}, TypeError, f"{name} must be a real number"
+            yield model, {name: None}, TypeError, f"{name} must be a real number"
+            yield model, {name: object()}, TypeError, f"{name} must be a real number"
+        yield model, dict(V_th=0.5, V_reset=0.5), ValueError, "V_th must differ"
+        yield model, dict(V_th=np.array([1.0, 0.0, 1.0]), V_reset=0.0), ValueError, "V_th must differ"
+        yield model, dict(spk_reset="none"), ValueError, "spk_reset"
+        yield model, dict(spk_fun=3), TypeError, "spk_fun"
+        for k in (0, -1, 1.5, 2.0, True, "2", np.int64(0)):
+            yield model, dict(save_every=k), ValueError, "save_every must be a positive int"
+
+
+CASES = list(_bad_cases())
 
 
 @pytest.mark.parametrize(
-    "kwargs, error, match",
-    [
-        (dict(spk_reset="none"), ValueError, "spk_reset"),
-        (dict(dt=0.0), ValueError, "dt must be > 0"),
-        (dict(dt=-1.0), ValueError, "dt must be > 0"),
-        (dict(tau=0.0), ValueError, "tau must be > 0"),
-        (dict(tau=np.array([1.0, -1.0, 2.0])), ValueError, "tau must be > 0"),
-        (dict(V_th=0.5, V_reset=0.5), ValueError, "V_th must differ"),
-        (dict(V_th=np.array([1.0, 0.0, 1.0]), V_reset=0.0), ValueError, "V_th must differ"),
-        (dict(tau=np.ones(4)), ValueError, "does not broadcast"),
-        (dict(R=1 + 2j), TypeError, "real"),
-        (dict(R="a"), TypeError, "real"),
-        (dict(V_rest=np.nan), ValueError, "finite"),
-        (dict(spk_fun=3), TypeError, "spk_fun"),
-    ],
+    "model, kwargs, error, match",
+    CASES,
+    ids=[f"{m}-{'-'.join(f'{k}={v!r}'[:24] for k, v in kw.items())}" for m, kw, *_ in CASES],
 )
-def test_bad_parameters(kwargs, error, match):
+def test_bad_parameters(model, kwargs, error, match):
     with pytest.raises(error, match=match):
-        lif(X, **(PARAMS | kwargs))
+        call(model, **kwargs)
 
 
+@pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize(
     "x, error, match",
     [
@@ -46,36 +68,49 @@ def test_bad_parameters(kwargs, error, match):
         ("abc", TypeError, "real floating"),
     ],
 )
-def test_bad_inputs(x, error, match):
+def test_bad_inputs(model, x, error, match):
     with pytest.raises(error, match=match):
-        lif(x, **PARAMS)
+        call(model, x)
 
 
-def test_v0_shape_and_dtype():
-    with pytest.raises(ValueError, match="v0 of shape"):
-        lif(X, jnp.zeros((4,)), **PARAMS)
-    with pytest.raises(ValueError, match="v0 of shape"):
-        lif(X, jnp.zeros((2, 3)), **PARAMS)
-    with pytest.raises(TypeError, match="floating"):
-        lif(X, jnp.zeros((3,), jnp.int32), **PARAMS)
+@pytest.mark.parametrize("model", MODELS)
+def test_initial_state_shape_and_dtype(model):
+    n = len(Z0_NAMES[model])
+    for i, name in enumerate(Z0_NAMES[model]):
+        for bad in (jnp.zeros((4,)), jnp.zeros((2, 3))):
+            z0 = [None] * n
+            z0[i] = bad
+            with pytest.raises(ValueError, match=f"{name} of shape"):
+                call(model, X, *z0)
+        z0 = [None] * n
+        z0[i] = jnp.zeros((3,), jnp.int32)
+        with pytest.raises(TypeError, match=f"{name} must be floating"):
+            call(model, X, *z0)
+        z0[i] = "abc"
+        with pytest.raises(TypeError, match=f"{name} must be a real floating"):
+            call(model, X, *z0)
 
 
-def test_errors_under_jit_are_raised_at_trace_time():
+@pytest.mark.parametrize("model", MODELS)
+def test_traced_parameters_are_checked_for_what_a_trace_shows(model):
+    with pytest.raises(ValueError, match="tau of shape \\[4\\] does not broadcast"):
+        jax.jit(lambda tau: call(model, tau=tau))(jnp.ones(4))
+    with pytest.raises(TypeError, match="R must be real"):
+        jax.jit(lambda r: call(model, R=r))(jnp.ones(3, jnp.complex64))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_errors_under_jit_are_raised_at_trace_time(model):
     with pytest.raises(ValueError, match="dt must be > 0"):
-        jax.jit(lambda x: lif(x, **(PARAMS | dict(dt=-0.1))))(X)
+        jax.jit(lambda x: call(model, x, dt=-0.1))(X)
 
 
-def test_native_validation_matches():
-    """The kernel's own checks refuse what the Python layer refuses."""
-    with pytest.raises(ValueError, match="V_th must differ"):
-        _native.check_lif("relu_grad", [0.3, 1.0], [0.5, 0.0, 0.5, 1.0, 1.0], False)
-    with pytest.raises(ValueError, match="decay"):
-        _native.check_lif("relu_grad", [0.3, 1.0], [1.5, 0.0, 0.5, 1.0, 0.0], False)
-    with pytest.raises(ValueError, match="unknown surrogate"):
-        _native.check_lif("nope", [], [0.5, 0.0, 0.5, 1.0, 0.0], False)
-    _native.check_lif("relu_grad", [0.3, 1.0], [0.5, 0.0, 0.5, 1.0, 0.0], True)
+def test_lif_return_v_and_return_states_exclude_each_other():
+    with pytest.raises(ValueError, match="return_v or return_states"):
+        neuron.lif(X, **PARAMS["lif"], return_v=True, return_states=True)
 
 
-def test_module_rejects_bad_reset():
-    with pytest.raises(ValueError, match="spk_reset"):
-        LIF(3, spk_reset="x")
+def test_modules_reject_a_bad_reset():
+    for cls in ("LIF", "ALIF", "CubaLIF"):
+        with pytest.raises(ValueError, match="spk_reset"):
+            getattr(neuron, cls)(3, spk_reset="x")

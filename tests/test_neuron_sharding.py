@@ -1,4 +1,4 @@
-"""Fused LIF on several (fake CPU) devices, in processes of their own (the
+"""Fused neurons (every model) on several (fake CPU) devices, in processes of their own (the
 device count is fixed when jax starts).
 
 * inside ``shard_map`` over a neuron axis every device runs the kernels on its
@@ -7,44 +7,63 @@ device count is fixed when jax starts).
 * under ``jit`` with inputs sharded over neuron axes, under Shardy and GSPMD,
   XLA splits the custom calls over the neurons: every call runs on its
   device's shard, never over the time axis, with no collective; forward
-  (with and without the potentials), grad and jvp equal the single-device
-  results bit for bit, and the outputs keep the input's sharding;
+  (with and without the states), grad (with checkpoints every 3 steps, and
+  w.r.t. per-neuron tau sharded like the neurons) and jvp equal the
+  single-device results bit for bit, and the outputs keep the input's
+  sharding;
 * inputs sharded over time, or unevenly, still give the single-device result
   (there XLA gathers what it must)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers.isolated import case_line, run_python
 
-PRELUDE = """
-import os
+PRELUDE = f"""
+import os, sys
 os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
 import jax, jax.numpy as jnp, numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 import spikegrad.surrogate as sg
-from spikegrad.neuron import lif
-PARAMS = dict(dt=0.5, tau=2.0, R=1.5, V_th=1.0, V_reset=-0.2, V_rest=0.1)
+from spikegrad import neuron
+from helpers.neuron_reference import PARAMS, Z0_NAMES, per_neuron
 mesh = Mesh(np.array(jax.devices()[:4]), ("d",))
 k1, k2 = jax.random.split(jax.random.PRNGKey(0))
 x = jax.random.uniform(k1, (20, 6, 32), jnp.float32, -0.5, 3.0)
 v0 = jax.random.uniform(k2, (6, 32), jnp.float32, -0.3, 1.2)
-def f(x, v0):
-    return lif(x, v0, **PARAMS, spk_fun=sg.MultiGaussianGrad(), spk_reset="hard", return_v=True)
+MODEL = "lif"
+def set_model(name):
+    global MODEL
+    MODEL = name
+def states0(v0):
+    return (v0,) + tuple(0.5 * v0 for _ in Z0_NAMES[MODEL][1:])
+def f(x, v0, save_every=None):
+    fn = getattr(neuron, MODEL)
+    return fn(x, *states0(v0), **PARAMS[MODEL], spk_fun=sg.MultiGaussianGrad(), spk_reset="hard",
+              return_states=True, save_every=save_every)
 def loss(x, v0):
-    s, v = f(x, v0)
-    return jnp.sum(s * jnp.cos(x)) + jnp.sum(v ** 2)
-want = f(x, v0)
-want_g = jax.grad(loss, (0, 1))(x, v0)
+    s, states = f(x, v0)
+    return jnp.sum(s * jnp.cos(x)) + sum(jnp.sum(z ** 2) for z in states)
+def loss_spikes(x, v0, tau):
+    fn = getattr(neuron, MODEL)
+    p = dict(PARAMS[MODEL], tau=tau)
+    return jnp.sum(fn(x, *states0(v0), **p, spk_fun=sg.MultiGaussianGrad(), save_every=3) * jnp.cos(x))
 """
 
 COLLECTIVES = ("all-gather", "all-to-all", "all-reduce", "collective-permute", "reduce-scatter")
 
 
-def test_shard_map_runs_each_shard_locally():
+@pytest.mark.parametrize("model", ["lif", "alif", "cuba_lif"])
+def test_shard_map_runs_each_shard_locally(model):
     code = (
         PRELUDE
         + f"""
+set_model({model!r})
+want = f(x, v0)
+want_g = jax.grad(loss, (0, 1))(x, v0)
 try:
     from jax import shard_map
     sm = lambda f, i, o: shard_map(f, mesh=mesh, in_specs=i, out_specs=o)
@@ -53,13 +72,13 @@ except ImportError:
     sm = lambda f, i, o: shard_map(f, mesh=mesh, in_specs=i, out_specs=o)
 fs = jax.jit(sm(f, (P(None, None, "d"), P(None, "d")), (P(None, None, "d"), P(None, None, "d"))))
 got = fs(x, v0)
-for a, b in zip(got, want):
+for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 gs = jax.jit(sm(jax.grad(loss, (0, 1)), (P(None, None, "d"), P(None, "d")), (P(None, None, "d"), P(None, "d"))))
 for a, b in zip(gs(x, v0), want_g):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
 hlo = gs.lower(x, v0).compile().as_text()
-assert "spikegrad_lif_bptt" in hlo
+assert "spikegrad_neuron_bptt" in hlo
 assert not any(c in hlo for c in {COLLECTIVES!r}), "collective in shard_map program"
 print("ok")
 """
@@ -73,6 +92,7 @@ JIT_CASES = (
     + """
 import re, sys
 jax.config.update("jax_use_shardy_partitioner", sys.argv[1] == "shardy")
+set_model(sys.argv[2])
 mesh2 = Mesh(np.array(jax.devices()[:4]).reshape(2, 2), ("a", "b"))
 T = x.shape[0]
 # name -> (mesh, spec of x, spec of v0, the kernels' neuron shard or None: gathered)
@@ -90,21 +110,26 @@ def cut(name, a, b):
     wsc = jax.lax.with_sharding_constraint
     return wsc(a, NamedSharding(mesh, P(None, None, "d"))), wsc(b, NamedSharding(mesh, P(None, "d")))
 def kernels(hlo):
-    return [ln for ln in hlo.splitlines() if 'custom_call_target="spikegrad_lif' in ln]
+    return [ln for ln in hlo.splitlines() if 'custom_call_target="spikegrad_neuron' in ln]
 def run(name):
     m, xspec, vspec, local = CASES[name]
     xx, vv = (x[:, :, :30], v0[:, :30]) if name == "uneven" else (x, v0)
     want = f(xx, vv)
     want_g = jax.grad(loss, (0, 1))(xx, vv)
     want_t = jax.jvp(f, (xx, vv), (jnp.cos(xx), jnp.sin(vv)))
-    spikes_only = lambda a, b: lif(a, b, **PARAMS, spk_fun=sg.MultiGaussianGrad())
+    tau = jnp.asarray(per_neuron(MODEL, vv.shape)["V_th"] * 2.0, jnp.float32)  # per neuron, [*shape]
+    want_k = jax.grad(loss_spikes, (0, 1, 2))(xx, vv, tau)
+    fn = getattr(neuron, MODEL)
+    spikes_only = lambda a, b: fn(a, *states0(b), **PARAMS[MODEL], spk_fun=sg.MultiGaussianGrad())
     xs = jax.device_put(xx, NamedSharding(m, xspec))
     vs = jax.device_put(vv, NamedSharding(m, vspec))
-    c = lambda g: lambda a, b: g(*cut(name, a, b))
+    ts = jax.device_put(tau, NamedSharding(m, vspec))
+    c = lambda g: lambda a, b, *rest: g(*cut(name, a, b), *rest)
     programs = {
         "forward": (jax.jit(c(f)), (xs, vs), want),
         "spikes_only": (jax.jit(c(spikes_only)), (xs, vs), (spikes_only(xx, vv),)),
         "grad": (jax.jit(c(jax.grad(loss, (0, 1)))), (xs, vs), want_g),
+        "grad_every_3": (jax.jit(c(jax.grad(loss_spikes, (0, 1, 2)))), (xs, vs, ts), want_k),
         "jvp": (jax.jit(c(lambda a, b: jax.jvp(f, (a, b), (jnp.cos(a), jnp.sin(b))))), (xs, vs), want_t),
     }
     for what, (fn, args, expect) in programs.items():
@@ -117,39 +142,42 @@ def run(name):
         found = [c for c in COLLECTIVES if c in hlo]
         assert not found, f"{what}: collectives {found}"
         calls = kernels(hlo)
-        assert calls, f"{what}: no LIF custom call"
-        views = {",".join(map(str, (*local, k))) for k in (T, 1, 0)}
+        assert calls, f"{what}: no neuron custom call"
+        views = {",".join(map(str, (*local, k))) for k in (T, 1, 0, -(-T // 3))}
         for line in calls:
             shapes = re.findall(r"f32\\[([0-9,]*)\\]", line)
-            assert shapes and set(shapes) <= views, f"{what}: a LIF call on {shapes}, not on the shard {local}"
+            assert shapes and set(shapes) <= views, f"{what}: a neuron call on {shapes}, not on the shard {local}"
         if what == "forward":
             for a in got:
                 assert a.sharding.is_equivalent_to(xs.sharding, a.ndim), f"{what}: output sharding {a.sharding}"
 for name in CASES:
     try:
         run(name)
-        print("ok", sys.argv[1], name, flush=True)
+        print("ok", sys.argv[1], MODEL, name, flush=True)
     except Exception as e:
-        print("FAILED", sys.argv[1], name, type(e).__name__, e, flush=True)
+        print("FAILED", sys.argv[1], MODEL, name, type(e).__name__, e, flush=True)
 """
 )
 
 
 @pytest.fixture(scope="module")
 def jit_runs():
-    """One run of every case per partitioner, made when first asked for."""
+    """One run of every case per partitioner and model, made when first asked for."""
     runs = {}
 
-    def get(partitioner):
-        if partitioner not in runs:
-            runs[partitioner] = run_python(PRELUDE + JIT_CASES, partitioner, timeout=600, env={"JAX_PLATFORMS": "cpu"})
-        return runs[partitioner]
+    def get(partitioner, model):
+        if (partitioner, model) not in runs:
+            runs[partitioner, model] = run_python(
+                PRELUDE + JIT_CASES, partitioner, model, timeout=600, env={"JAX_PLATFORMS": "cpu"}
+            )
+        return runs[partitioner, model]
 
     return get
 
 
+@pytest.mark.parametrize("model", ["lif", "alif", "cuba_lif"])
 @pytest.mark.parametrize("partitioner", ["shardy", "gspmd"])
 @pytest.mark.parametrize("case", ["neurons_last_axis", "neurons_first_axis", "both_neuron_axes", "over_time", "uneven"])
-def test_jit_with_sharded_inputs(partitioner, case, jit_runs):
-    line = case_line(jit_runs(partitioner), partitioner, case)
+def test_jit_with_sharded_inputs(partitioner, model, case, jit_runs):
+    line = case_line(jit_runs(partitioner, model), partitioner, model, case)
     assert line.startswith("ok "), line

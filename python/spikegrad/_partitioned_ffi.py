@@ -26,10 +26,12 @@ call.
 Time-major calls (the fused neurons: sequences ``[T, *shape]``, states
 ``[*shape]``) are split over the neurons, never over time, the same way: each
 sequence is passed as a ``[*shape, T]`` view whose layout keeps the memory
-time-major (the transposes on either side are bitcasts), each state as
-``[*shape, 1]``, ``num_batch_dims`` is the rank of ``shape``, and the Shardy
-rule marks the time factor as needing replication. The kernels take the step
-count from the element counts, so they read both views alike.
+time-major (the transposes on either side are bitcasts; a sequence of
+another length, such as the checkpoints kept every ``stride`` steps, likewise
+with a time factor of its own), each state as ``[*shape, 1]``,
+``num_batch_dims`` is the rank of ``shape``, and the Shardy rule marks the
+time factors as needing replication. The kernels take the step count from
+the element counts, so they read both views alike.
 """
 
 from __future__ import annotations
@@ -116,19 +118,24 @@ def _transpose(value: ir.Value, permutation: Sequence[int]) -> ir.Value:
 
 def _time_major_rule(num_operands: int, views, shape: Sequence[int], steps: int):
     """Neuron dimension ``i`` is factor ``i`` everywhere; the time dimension of
-    the sequences (the views with a layout) is factor ``rank``; each other
-    trailing size (1 for states, 0 for placeholders) has a factor of its own.
-    None but the neuron factors may be sharded."""
+    the sequences of ``steps`` steps (the views with a layout) is factor
+    ``rank``; a sequence of another length (checkpoints, one per ``stride``
+    steps) has a time factor of its own per length, and each other trailing
+    size (1 for states, 0 for placeholders) one of its own too. None but the
+    neuron factors may be sharded."""
     rank = len(shape)
     factor_sizes = [*shape, steps]
+    own = {}  # (is a time axis, size) -> factor index
     factors = []
     for vshape, layout in views:
-        if layout:
+        if layout and vshape[-1] == steps:
             factors.append(rank)
-        else:
-            if vshape[-1] not in factor_sizes[rank + 1 :]:
-                factor_sizes.append(vshape[-1])
-            factors.append(factor_sizes.index(vshape[-1], rank + 1))
+            continue
+        key = (bool(layout), vshape[-1])
+        if key not in own:
+            own[key] = len(factor_sizes)
+            factor_sizes.append(vshape[-1])
+        factors.append(own[key])
     neurons = [sdy.DimMappingAttr.get(factor_indices=[i]) for i in range(rank)]
     maps = [
         sdy.TensorMappingAttr.get(dim_mappings=[*neurons, sdy.DimMappingAttr.get(factor_indices=[f])]) for f in factors
@@ -165,8 +172,10 @@ def time_major_ffi_lowering(target: str, operand_roles: Sequence[str], result_ro
 
     ``operand_roles``/``result_roles`` say which are sequences ``[T, *shape]``
     and which states ``[*shape]``; a sequence may also be a ``(0,)``
-    placeholder (an absent array). The first operand must be a sequence and
-    some operand a state. Keyword parameters go to the target as attributes.
+    placeholder (an absent array), or have a time length of its own (the
+    checkpoints ``[ceil(T/stride), *shape]``: their own time factor and view).
+    The first operand must be a sequence of ``T`` steps and some operand a
+    state. Keyword parameters go to the target as attributes.
     """
     unpartitioned = jax.ffi.ffi_lowering(target)
     first_state = list(operand_roles).index(STATE)
@@ -186,7 +195,7 @@ def time_major_ffi_lowering(target: str, operand_roles: Sequence[str], result_ro
                 return (*shape, 1), None
             if tuple(aval.shape) == (0,):
                 return (*shape, 0), None
-            return (*shape, steps), time_major
+            return (*shape, aval.shape[0]), time_major
 
         ins = [view(a, r) for a, r in zip(ctx.avals_in, operand_roles)]
         outs = [view(a, r) for a, r in zip(ctx.avals_out, result_roles)]

@@ -3,7 +3,12 @@
 
 ``native``  the Rust kernels, as XLA FFI custom calls, at every size.
 ``xla``     XLA-native code computing the same function (the code every other
-            platform runs), which XLA fuses with the ops around it.
+            platform runs), which XLA fuses with the ops around it. For the
+            fused neurons (``spikegrad.neuron``): the ``lax.scan`` form of the
+            model, on every platform.
+``pallas``  the fused neurons' Pallas kernels (``spikegrad.neuron._pallas``),
+            in interpret mode on CPU; the surrogate ops have no Pallas kernel
+            and run as under ``xla``.
 ``auto``    (default) per call site, the one measured faster in context
             (``docs/perf.md``, "Lowering policy"):
 
@@ -15,6 +20,9 @@
               (``NATIVE_GRAD_SURROGATES``) from ``GRAD_NATIVE_MIN_SIZE``
               elements up, XLA code otherwise: for the cheaper formulas XLA's
               fused code is as fast as the kernel and saves the call.
+
+On GPU (CUDA, ROCm) the fused neurons run their Pallas kernels under every
+value but ``xla``; the surrogate ops are XLA code there whatever the value.
 
 The setting is read when a spikegrad op is traced and bound to the primitive
 as its static ``lowering`` parameter (visible in the jaxpr); ``auto`` is
@@ -29,14 +37,15 @@ from ._settings import Setting
 
 __all__ = ["LOWERING", "CHOICES", "set_lowering", "get_lowering", "lowering", "resolve"]
 
-CHOICES = ("auto", "native", "xla")
+CHOICES = ("auto", "native", "xla", "pallas")
 
 LOWERING = Setting(
     "spikegrad_lowering",
     CHOICES,
     "auto",
     "Implementation of spikegrad ops on CPU: 'auto' (fastest measured in context), "
-    "'native' (Rust FFI kernels) or 'xla' (fusable XLA code).",
+    "'native' (Rust FFI kernels), 'xla' (fusable XLA code) or 'pallas' (the fused neurons' "
+    "Pallas kernels, interpreted; surrogate ops as 'xla').",
 )
 
 #: ``auto`` runs the gradient kernel from this many elements up (per call, not
@@ -48,7 +57,8 @@ NATIVE_GRAD_SURROGATES = frozenset({"multi_gaussian", "q_pseudo_spike", "squarew
 
 def set_lowering(value: str) -> None:
     """Set how spikegrad ops are implemented on CPU, for the whole process:
-    ``"auto"`` (default), ``"native"`` or ``"xla"``. ValueError otherwise."""
+    ``"auto"`` (default), ``"native"``, ``"xla"`` or ``"pallas"``. ValueError
+    otherwise."""
     LOWERING.set(value)
 
 
@@ -60,14 +70,18 @@ def get_lowering() -> str:
 def lowering(value: str):
     """Context manager (or decorator): the lowering setting inside a block,
     e.g. ``with spikegrad.lowering("xla"): f = jax.jit(g).lower(x).compile()``.
-    ValueError for a value other than ``"auto"``, ``"native"``, ``"xla"``."""
+    ValueError for a value other than ``"auto"``, ``"native"``, ``"xla"``,
+    ``"pallas"``."""
     return LOWERING(value)
 
 
 def resolve(choice: str, op: str, surrogate: str, size: int) -> str:
     """``native`` or ``xla`` for a CPU call of ``op`` (``"spike"`` or
     ``"grad"``) with the named surrogate on ``size`` elements under the
-    setting value ``choice``."""
+    setting value ``choice`` (``pallas``: ``xla``, the surrogate ops have no
+    Pallas kernel)."""
+    if choice == "pallas":
+        return "xla"
     if choice != "auto":
         return choice
     if not isinstance(size, int):  # symbolic (jax.export shape polymorphism): assume large

@@ -1,31 +1,35 @@
 """Fused multi-step spiking neurons: the whole time loop of a population in one
-op, forward and backward (BPTT). ``lif`` is brainpy.state's LIF over a
-time-major sequence; ``LIF`` is a brainstate module around it.
+op, forward and backward (BPTT). ``lif``, ``alif`` and ``cuba_lif`` are
+brainpy.state's LIF, ALIF and CubaLIF over a time-major sequence; ``LIF``,
+``ALIF`` and ``CubaLIF`` are brainstate modules around them.
 
-``LIF`` is imported on first use: brainstate is not a dependency of spikegrad,
-and importing it resets jax's float64 setting, which ``import spikegrad`` must
-leave alone."""
+The modules are imported on first use: brainstate is not a dependency of
+spikegrad, and importing it resets jax's float64 setting, which ``import
+spikegrad`` must leave alone."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._lif import lif
+from ._functions import alif, cuba_lif, lif
+from ._fused import DEFAULT_SAVE_EVERY
 
 if TYPE_CHECKING:
-    from ._module import LIF
+    from ._module import ALIF, LIF, CubaLIF
 
-__all__ = ["lif", "LIF"]
+__all__ = ["lif", "alif", "cuba_lif", "LIF", "ALIF", "CubaLIF", "DEFAULT_SAVE_EVERY"]
+
+_MODULES = ("LIF", "ALIF", "CubaLIF")
 
 
 def __getattr__(name: str):
-    if name == "LIF":
+    if name in _MODULES:
         try:
-            from ._module import LIF
+            from . import _module
         except ImportError as e:
             raise ImportError(
-                f"spikegrad.neuron.LIF is a brainstate module and needs brainstate ({e}); "
-                "install it with `pip install brainstate`. spikegrad.neuron.lif works without it."
+                f"spikegrad.neuron.{name} is a brainstate module and needs brainstate ({e}); "
+                "install it with `pip install brainstate`. The functions lif, alif and cuba_lif work without it."
             ) from e
-        return LIF
+        return getattr(_module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,25 +1,102 @@
-"""``LIF``: a brainstate module holding the potential, stepping whole sequences
-with the fused ``lif`` op."""
+"""brainstate modules around the fused neurons: ``LIF``, ``ALIF``, ``CubaLIF``.
+
+One base class (``FusedNeuron``) serves every model of ``_models``: it holds
+the parameters and one ``brainstate.HiddenState`` per model state (``V``,
+``a``, ``g``), and its call runs a whole sequence with ``_fused.run``,
+leaving the states at the last step. Each model's class only spells out
+brainpy.state's constructor."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import brainstate
 import jax.numpy as jnp
 
-from ._lif import lif
+from ._fused import run
+from ._models import ALIF_MODEL, CUBA_LIF_MODEL, LIF_MODEL, NeuronModel
 
-__all__ = ["LIF"]
+__all__ = ["FusedNeuron", "LIF", "ALIF", "CubaLIF"]
 
 
-class LIF(brainstate.nn.Module):
-    """brainpy.state's LIF neuron (unitless) whose call runs a whole sequence.
+def _value(p):
+    """A parameter's value: a ``brainstate.State`` (e.g. a ``ParamState``)
+    is read, so that transforms over it (``brainstate.transform.grad``) trace it."""
+    return p.value if isinstance(p, brainstate.State) else p
 
-    ``V`` is a ``brainstate.HiddenState``. ``init_state(batch_size)`` sets it to
-    ``v0``; calling the module with ``x`` ``[T, *batch, *in_size]`` returns the
-    spikes ``[T, ...]`` and leaves ``V`` at ``V_T``. ``dt`` comes from
-    ``brainstate.environ``, as for brainpy.state neurons. The parameters are
-    those of :func:`spikegrad.neuron.lif`.
+
+class FusedNeuron(brainstate.nn.Module):
+    """A population of ``model`` neurons whose call runs a whole sequence.
+
+    ``init_state(batch_size)`` creates one ``brainstate.HiddenState`` per
+    model state, from its initializer (a value broadcastable to ``in_size``,
+    or a callable ``init(shape)`` such as a braintools initializer); calling
+    the module with ``x`` ``[T, *batch, *in_size]`` returns the spikes
+    ``[T, ...]`` and leaves the states at the last step. ``dt`` comes from
+    ``brainstate.environ``. A parameter may be a scalar, an array
+    broadcastable to ``in_size`` (per neuron) or a ``brainstate.ParamState``
+    holding either, which ``brainstate.transform.grad`` then trains.
     """
+
+    model: ClassVar[NeuronModel]
+
+    def __init__(self, in_size, *, params: dict, initializers: dict, spk_fun, spk_reset, save_every, name):
+        super().__init__(name=name)
+        if spk_reset not in ("soft", "hard"):
+            raise ValueError(
+                f"spikegrad.neuron.{type(self).__name__}: spk_reset must be 'soft' or 'hard', got {spk_reset!r}"
+            )
+        self.in_size = in_size
+        self.out_size = in_size
+        self.varshape = (in_size,) if isinstance(in_size, int) else tuple(in_size)
+        for key, value in params.items():
+            setattr(self, key, value)
+        self._param_names = tuple(params)
+        self._initializers = dict(initializers)
+        self.spk_fun = spk_fun
+        self.spk_reset = spk_reset
+        self.save_every = save_every
+
+    def _initial(self, state: str, batch_size):
+        shape = self.varshape if batch_size is None else (batch_size, *self.varshape)
+        init = self._initializers[state]
+        value = init(shape) if callable(init) else init
+        return jnp.broadcast_to(jnp.asarray(value, brainstate.environ.dftype()), shape)
+
+    def init_state(self, batch_size=None, **kwargs):
+        for state in self.model.states:
+            setattr(self, state, brainstate.HiddenState(self._initial(state, batch_size)))
+
+    def reset_state(self, batch_size=None, **kwargs):
+        for state in self.model.states:
+            getattr(self, state).value = self._initial(state, batch_size)
+
+    def update(self, x):
+        hidden = [getattr(self, state) for state in self.model.states]
+        params = {"dt": brainstate.environ.get_dt()}
+        params.update({k: _value(getattr(self, k)) for k in self._param_names})
+        spikes, last = run(
+            self.model,
+            x,
+            {state: h.value for state, h in zip(self.model.states, hidden)},
+            params,
+            fn=f"spikegrad.neuron.{type(self).__name__}",
+            spk_fun=self.spk_fun,
+            spk_reset=self.spk_reset,
+            save_every=self.save_every,
+            final_states=True,
+        )
+        for h, value in zip(hidden, last):
+            h.value = value.astype(h.value.dtype)
+        return spikes
+
+
+class LIF(FusedNeuron):
+    """brainpy.state's ``LIF`` (unitless) whose call runs a whole sequence
+    with :func:`spikegrad.neuron.lif`. State ``V``. ``v0`` is another name for
+    ``V_initializer``."""
+
+    model = LIF_MODEL
 
     def __init__(
         self,
@@ -29,45 +106,91 @@ class LIF(brainstate.nn.Module):
         V_th=1.0,
         V_reset=0.0,
         V_rest=0.0,
-        v0=0.0,
+        V_initializer=0.0,
         spk_fun=None,
         spk_reset="soft",
         name=None,
+        *,
+        v0=None,
+        save_every=None,
     ):
-        super().__init__(name=name)
-        if spk_reset not in ("soft", "hard"):
-            raise ValueError(f"spikegrad.neuron.LIF: spk_reset must be 'soft' or 'hard', got {spk_reset!r}")
-        self.in_size = in_size
-        self.out_size = in_size
-        self.R, self.tau, self.V_th, self.V_reset, self.V_rest = R, tau, V_th, V_reset, V_rest
-        self.v0 = v0
-        self.spk_fun = spk_fun
-        self.spk_reset = spk_reset
-
-    def _initial(self, batch_size):
-        shape = tuple(self.in_size) if batch_size is None else (batch_size, *self.in_size)
-        return jnp.broadcast_to(jnp.asarray(self.v0, brainstate.environ.dftype()), shape)
-
-    def init_state(self, batch_size=None, **kwargs):
-        self.V = brainstate.HiddenState(self._initial(batch_size))
-
-    def reset_state(self, batch_size=None, **kwargs):
-        self.V.value = self._initial(batch_size)
-
-    def update(self, x):
-        spikes, v = lif(
-            x,
-            self.V.value,
-            dt=brainstate.environ.get_dt(),
-            tau=self.tau,
-            R=self.R,
-            V_th=self.V_th,
-            V_reset=self.V_reset,
-            V_rest=self.V_rest,
-            spk_fun=self.spk_fun,
-            spk_reset=self.spk_reset,
-            return_v=True,
+        super().__init__(
+            in_size,
+            params=dict(R=R, tau=tau, V_th=V_th, V_reset=V_reset, V_rest=V_rest),
+            initializers={"V": V_initializer if v0 is None else v0},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
         )
-        if v.shape[0]:
-            self.V.value = v[-1].astype(self.V.value.dtype)
-        return spikes
+
+
+class ALIF(FusedNeuron):
+    """brainpy.state's ``ALIF`` (unitless) whose call runs a whole sequence
+    with :func:`spikegrad.neuron.alif`. States ``V`` and ``a``."""
+
+    model = ALIF_MODEL
+
+    def __init__(
+        self,
+        in_size,
+        R=1.0,
+        tau=5.0,
+        tau_a=100.0,
+        V_th=1.0,
+        V_reset=0.0,
+        V_rest=0.0,
+        beta=0.1,
+        spk_fun=None,
+        spk_reset="soft",
+        V_initializer=0.0,
+        a_initializer=0.0,
+        name=None,
+        *,
+        save_every=None,
+    ):
+        super().__init__(
+            in_size,
+            params=dict(R=R, tau=tau, tau_a=tau_a, V_th=V_th, V_reset=V_reset, V_rest=V_rest, beta=beta),
+            initializers={"V": V_initializer, "a": a_initializer},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
+        )
+
+
+class CubaLIF(FusedNeuron):
+    """brainpy.state's ``CubaLIF`` (unitless) whose call runs a whole sequence
+    with :func:`spikegrad.neuron.cuba_lif`: the input enters the synaptic
+    current ``g`` as a delta input each step, as from a projection. States
+    ``V`` and ``g``."""
+
+    model = CUBA_LIF_MODEL
+
+    def __init__(
+        self,
+        in_size,
+        R=1.0,
+        tau=5.0,
+        tau_syn=5.0,
+        V_th=1.0,
+        V_reset=0.0,
+        V_rest=0.0,
+        V_initializer=0.0,
+        g_initializer=0.0,
+        spk_fun=None,
+        spk_reset="soft",
+        name=None,
+        *,
+        save_every=None,
+    ):
+        super().__init__(
+            in_size,
+            params=dict(R=R, tau=tau, tau_syn=tau_syn, V_th=V_th, V_reset=V_reset, V_rest=V_rest),
+            initializers={"V": V_initializer, "g": g_initializer},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
+        )

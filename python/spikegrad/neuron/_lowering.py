@@ -1,0 +1,296 @@
+"""Lowerings of the fused-neuron primitives, by platform and lowering setting
+(the primitives' static ``lowering`` parameter, ``_policy``):
+
+=============  ==============================  ==========================
+platform       ``xla``                         other values
+=============  ==============================  ==========================
+CPU            the ``lax.scan`` form           the Rust kernels (FFI); ``pallas``:
+                                               the Pallas kernels, interpreted
+CUDA, ROCm     the ``lax.scan`` form           the Pallas kernels
+                                               (the ``lax.scan`` form without them)
+others         the ``lax.scan`` form           the ``lax.scan`` form; ``pallas``:
+                                               the Pallas kernels
+=============  ==============================  ==========================
+
+The ``lax.scan`` form is derived from the model description (``_models``)
+alone: the forward pass is a scan of ``model.step`` with the Heaviside spike;
+the tangent and BPTT passes are ``jax.jvp`` and ``jax.vjp`` of that scan
+where the spike is a ``custom_jvp`` Heaviside whose derivative is the
+surrogate's ``g'(u)`` (``_formulas.formula``), in the compute dtype. It keeps
+no checkpoints for itself: its BPTT recomputes the whole sequence.
+
+The Rust kernels run as time-major FFI custom calls split over the neurons
+when partitioned (``_partitioned_ffi.time_major_ffi_lowering``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from functools import cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.interpreters import mlir
+
+from .. import _ffi
+from .._formulas import check_params, formula
+from .._partitioned_ffi import SEQUENCE, STATE, time_major_ffi_lowering
+from ._models import model as _model
+from ._primitives import (
+    checkpoint_steps,
+    neuron_bptt_p,
+    neuron_forward_p,
+    neuron_tangent_p,
+    placeholder,
+    split_bptt,
+    split_forward,
+    split_tangent,
+)
+
+__all__ = ["heaviside", "scan_states", "xla_forward", "xla_tangent", "xla_bptt", "pallas_backend"]
+
+TARGETS = {
+    neuron_forward_p: "spikegrad_neuron_forward",
+    neuron_tangent_p: "spikegrad_neuron_tangent",
+    neuron_bptt_p: "spikegrad_neuron_bptt",
+}
+
+
+# ---- the lax.scan form ---------------------------------------------------
+
+
+def heaviside(surrogate: str, params) -> jax.custom_jvp:
+    """``H(u) = [u >= 0]`` (NaN -> 0) whose derivative is the surrogate's ``g'(u)``."""
+    g = formula(surrogate)
+
+    @jax.custom_jvp
+    def spike(u):
+        return (u >= 0).astype(u.dtype)
+
+    @spike.defjvp
+    def _(primals, tangents):
+        (u,), (t,) = primals, tangents
+        return spike(u), g(u, *params).astype(u.dtype) * t
+
+    return spike
+
+
+def scan_states(model: str, spike, x, z0, c, hard: bool):
+    """``(spikes, states)`` over the leading (time) axis of ``x``: ``states`` is
+    the tuple of every-step state sequences ``[T, *shape]``, in model order.
+    ``spike`` is any spike function (the ``lax.scan`` path of a user's own
+    spike function runs this too); the states keep their dtype."""
+    m = _model(model)
+    c = tuple(c)
+
+    def step(z, xt):
+        zn = tuple(jnp.asarray(new).astype(old.dtype) for new, old in zip(m.step(c, z, xt, spike(m.u(c, z)), hard), z))
+        return zn, (spike(m.u(c, zn)), zn)
+
+    _, (spikes, states) = lax.scan(step, tuple(z0), x)
+    return spikes, tuple(states)
+
+
+def _rows(seq, stride):
+    return seq if stride == 1 else seq[checkpoint_steps(seq.shape[0], stride)]
+
+
+def xla_forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep):
+    """The forward primitive's pass in jnp: ``(spikes, saved)``."""
+    check_params(surrogate, params)
+    spikes, states = scan_states(model, heaviside(surrogate, params), x, z0, c, hard_reset)
+    saved = tuple(_rows(s, stride) for s in states) if keep else tuple(placeholder(x.dtype) for _ in states)
+    return spikes, saved
+
+
+def xla_tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_reset, stride):
+    """The tangent primitive's pass in jnp: ``(dspikes, dz)``."""
+    check_params(surrogate, params)
+    spike = heaviside(surrogate, params)
+    _, (dspikes, dz) = jax.jvp(
+        lambda x, z0, c: scan_states(model, spike, x, z0, c, hard_reset),
+        (x, tuple(z0), tuple(c)),
+        (dx, tuple(dz0), tuple(dc)),
+    )
+    return dspikes, tuple(dz)
+
+
+def xla_bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_reset, stride):
+    """The BPTT primitive's pass in jnp: ``(ct_x, ct_z0, ct_c)``; ``None`` in
+    ``ct_z`` for an absent state cotangent."""
+    check_params(surrogate, params)
+    spike = heaviside(surrogate, params)
+    _, pullback = jax.vjp(lambda x, z0, c: scan_states(model, spike, x, z0, c, hard_reset), x, tuple(z0), tuple(c))
+    ct_z = tuple(jnp.zeros_like(x) if t is None else t for t in ct_z)
+    ct_x, ct_z0, ct_c = pullback((ct_spikes, ct_z))
+    return ct_x, tuple(ct_z0), tuple(ct_c)
+
+
+# ---- the Pallas backend --------------------------------------------------
+
+
+@cache
+def pallas_backend():
+    """``spikegrad.neuron._pallas`` if this installation has it, else None.
+
+    The module provides, mirroring the primitives (``model`` is the model's
+    name; ``interpret`` runs the kernels in Pallas' interpreter)::
+
+        forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep, interpret)
+            -> (spikes, saved)
+        tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_reset, stride, interpret)
+            -> (dspikes, dz)
+        bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_reset, stride, interpret)
+            -> (ct_x, ct_z0, ct_c)
+
+    with ``z0``, ``c``, ``saved``, ``dz0``, ``dc``, ``ct_z`` (None for an absent
+    cotangent) and the returned state groups as tuples.
+    """
+    if importlib.util.find_spec(f"{__package__}._pallas") is None:
+        return None
+    return importlib.import_module(f"{__package__}._pallas")
+
+
+def _pallas(required: bool):
+    backend = pallas_backend()
+    if backend is None and required:
+        raise NotImplementedError(
+            "spikegrad.neuron: the lowering setting 'pallas' needs the Pallas kernels "
+            "(spikegrad.neuron._pallas), which this installation lacks"
+        )
+    return backend
+
+
+# ---- one pass, three implementations ---------------------------------------
+# Each ``_pass_*`` takes the primitive's flat operands and returns its flat
+# results, given ``impl``: "xla" or a Pallas module (with ``interpret``).
+
+
+def _placeholder_to_none(a, x):
+    return None if (tuple(a.shape) == (0,) and tuple(x.shape) != (0,)) else a
+
+
+def _forward(impl, interpret, *args, model, surrogate, params, hard_reset, stride, keep, lowering):
+    x, z0, c = split_forward(model, args)
+    kw = dict(model=model, surrogate=surrogate, params=params, hard_reset=hard_reset, stride=stride, keep=keep)
+    if impl == "xla":
+        spikes, saved = xla_forward(x, z0, c, **kw)
+    else:
+        spikes, saved = impl.forward(x, tuple(z0), tuple(c), **kw, interpret=interpret)
+    return [spikes, *saved]
+
+
+def _tangent(impl, interpret, *args, model, surrogate, params, hard_reset, stride, lowering):
+    x, z0, c, saved, dx, dz0, dc = split_tangent(model, args)
+    kw = dict(model=model, surrogate=surrogate, params=params, hard_reset=hard_reset, stride=stride)
+    if impl == "xla":
+        dspikes, dz = xla_tangent(x, z0, c, saved, dx, dz0, dc, **kw)
+    else:
+        dspikes, dz = impl.tangent(x, z0, c, saved, dx, dz0, dc, **kw, interpret=interpret)
+    return [dspikes, *dz]
+
+
+def _bptt(impl, interpret, *args, model, surrogate, params, hard_reset, stride, lowering):
+    x, z0, c, saved, ct_spikes, ct_z = split_bptt(model, args)
+    ct_z = tuple(_placeholder_to_none(t, x) for t in ct_z)
+    kw = dict(model=model, surrogate=surrogate, params=params, hard_reset=hard_reset, stride=stride)
+    if impl == "xla":
+        ct_x, ct_z0, ct_c = xla_bptt(x, z0, c, saved, ct_spikes, ct_z, **kw)
+    else:
+        ct_x, ct_z0, ct_c = impl.bptt(x, z0, c, saved, ct_spikes, ct_z, **kw, interpret=interpret)
+    return [ct_x, *ct_z0, *ct_c]
+
+
+_PASSES = {neuron_forward_p: _forward, neuron_tangent_p: _tangent, neuron_bptt_p: _bptt}
+
+
+def _lower(ctx, prim, impl, interpret, operands, static):
+    def fn(*args, **kw):
+        return _PASSES[prim](impl, interpret, *args, **kw)
+
+    return mlir.lower_fun(fn, multiple_results=True)(ctx, *operands, **static)
+
+
+# ---- the Rust kernels ------------------------------------------------------
+
+
+@cache
+def _roles(prim, model: str):
+    m = _model(model)
+    s, c = m.n_states, m.n_consts
+    Q, S = SEQUENCE, STATE
+    state = [S] * (s + c)
+    if prim is neuron_forward_p:
+        return [Q, *state], [Q] * (1 + s)
+    if prim is neuron_tangent_p:
+        return [Q, *state, *[Q] * s, Q, *state], [Q] * (1 + s)
+    return [Q, *state, *[Q] * s, Q, *[Q] * s], [Q, *state]
+
+
+@cache
+def _ffi_call(prim, model: str):
+    return time_major_ffi_lowering(TARGETS[prim], *_roles(prim, model))
+
+
+def _native(ctx, prim, operands, *, model, surrogate, params, hard_reset, stride, keep=None, lowering=None):
+    # keep (forward) and the absent state cotangents (BPTT) are not attributes:
+    # the kernels read them from the element counts.
+    return _ffi_call(prim, model)(
+        ctx,
+        *operands,
+        model=model,
+        surrogate=surrogate,
+        params=np.asarray(params, dtype=np.float64),
+        hard_reset=bool(hard_reset),
+        stride=np.int64(stride),
+    )
+
+
+def has_native_kernels() -> bool:
+    """Whether the installed native module provides the fused-neuron targets."""
+    return all(t in _ffi.TARGETS for t in TARGETS.values())
+
+
+# ---- the rules ---------------------------------------------------------------
+
+
+def _cpu_rule(prim):
+    def rule(ctx, *operands, **static):
+        lowering = static["lowering"]
+        if lowering == "pallas":
+            return _lower(ctx, prim, _pallas(True), True, operands, static)
+        if lowering == "xla" or not has_native_kernels():
+            return _lower(ctx, prim, "xla", False, operands, static)
+        return _native(ctx, prim, operands, **static)
+
+    return rule
+
+
+def _gpu_rule(prim):
+    def rule(ctx, *operands, **static):
+        lowering = static["lowering"]
+        backend = None if lowering == "xla" else _pallas(lowering == "pallas")
+        if backend is None:
+            return _lower(ctx, prim, "xla", False, operands, static)
+        return _lower(ctx, prim, backend, False, operands, static)
+
+    return rule
+
+
+def _default_rule(prim):
+    def rule(ctx, *operands, **static):
+        if static["lowering"] == "pallas":
+            return _lower(ctx, prim, _pallas(True), False, operands, static)
+        return _lower(ctx, prim, "xla", False, operands, static)
+
+    return rule
+
+
+for _prim in TARGETS:
+    mlir.register_lowering(_prim, _cpu_rule(_prim), platform="cpu")
+    for _platform in ("cuda", "rocm"):
+        mlir.register_lowering(_prim, _gpu_rule(_prim), platform=_platform)
+    mlir.register_lowering(_prim, _default_rule(_prim))
