@@ -349,12 +349,12 @@ def forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep, int
 
                 def save():
                     for r, v in zip(saved_refs, z):
-                        io.store(r, v, t // stride)
+                        io.store(r, v, lax.div(t, stride))
 
                 if stride == 1:
                     save()
                 else:
-                    _when((t % stride == stride - 1) | (t == steps - 1), save)
+                    _when((lax.rem(t, stride) == stride - 1) | (t == steps - 1), save)
             return z
 
         _loop(0, steps, one, tuple(io.load(r) for r in z0_refs))
@@ -410,9 +410,7 @@ def tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_rese
     seq = jax.ShapeDtypeStruct((steps, n), dtype)
     ins = [(_seq(x, n), steps)] + [(a, None) for a in _flat(z0 + c, n)]
     ins += [(_seq(dx, n), steps)] + [(a, None) for a in _flat(dz0 + dc, n)]
-    dspikes, *dz = _call(
-        kernel, n, ins, [(seq, steps)] * (1 + S), name=f"pallas_{model}_tangent", interpret=interpret
-    )
+    dspikes, *dz = _call(kernel, n, ins, [(seq, steps)] * (1 + S), name=f"pallas_{model}_tangent", interpret=interpret)
     return dspikes.reshape(x.shape), tuple(d.reshape(x.shape) for d in dz)
 
 
@@ -487,7 +485,7 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
             if not scratch_refs:  # stride 1 (every state saved), or T = 1
                 z_prev = checkpoint(t)
             else:
-                k = t // stride
+                k = lax.div(t, stride)  # t >= 0: lax's truncating division is floor division
                 i = t - k * stride
 
                 def recompute():
