@@ -18,7 +18,8 @@ import spikegrad.surrogate as surrogate
 
 TARGETS = ("spikegrad_heaviside", "spikegrad_surrogate_grad")
 #: Every target, as the README lists them for the disabled checks.
-ALL_TARGETS = (*TARGETS, "spikegrad_lif_forward", "spikegrad_lif_tangent", "spikegrad_lif_bptt")
+NEURON_TARGETS = ("spikegrad_neuron_forward", "spikegrad_neuron_tangent", "spikegrad_neuron_bptt")
+ALL_TARGETS = (*TARGETS, *NEURON_TARGETS)
 CHECKS = [export.DisabledSafetyCheck.custom_call(name) for name in TARGETS]
 PARAMS = dict(sigma=0.4, alpha=0.9)
 SPIKE = surrogate.GaussianGrad(**PARAMS)
@@ -126,3 +127,31 @@ def test_deserialize_in_fresh_process(tmp_path, with_import):
 def test_targets_listed_for_disabled_checks():
     """The README tells users to disable the checks for exactly these names."""
     assert set(spikegrad._ffi.TARGETS) == set(ALL_TARGETS)
+
+
+@pytest.mark.parametrize("platforms", [["cpu"], ["cpu", "cuda"]])
+def test_fused_neuron_grad_exports(platforms):
+    """A fused neuron's forward and BPTT (per-neuron tau, checkpoints every 3
+    steps) export with the neuron targets' checks disabled (and, for cuda,
+    the Pallas kernels' Triton call's); the deserialized function runs the
+    kernels and gives the same values."""
+    from spikegrad.neuron import alif
+
+    rng = np.random.default_rng(5)
+    x = jnp.asarray(rng.uniform(-0.5, 3.0, (9, 4, 6)), jnp.float32)
+    tau = jnp.asarray(rng.uniform(1.0, 4.0, 6), jnp.float32)
+
+    def f(x, tau):
+        s, pull = jax.vjp(lambda x, tau: alif(x, dt=0.5, tau=tau, spk_fun=SPIKE, save_every=3), x, tau)
+        return s, pull(jnp.cos(x))
+
+    gpu = ("__gpu$xla.gpu.triton",) if "cuda" in platforms else ()  # the Pallas kernels on cuda
+    checks = [export.DisabledSafetyCheck.custom_call(n) for n in (*NEURON_TARGETS, *gpu)]
+    with pytest.raises(ValueError, match="custom call"):
+        export.export(jax.jit(f), platforms=platforms)(x, tau)
+    exported = export.export(jax.jit(f), platforms=platforms, disabled_checks=checks)(x, tau)
+    text = exported.mlir_module()
+    assert all(n in text for n in ("spikegrad_neuron_forward", "spikegrad_neuron_bptt"))
+    restored = export.deserialize(exported.serialize())
+    for a, b in zip(jax.tree.leaves(restored.call(x, tau)), jax.tree.leaves(jax.jit(f)(x, tau)), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

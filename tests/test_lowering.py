@@ -1,5 +1,6 @@
-"""The lowering setting: ``auto`` (default), ``native`` (Rust FFI kernels) and
-``xla`` (fusable XLA code) on CPU.
+"""The lowering setting: ``auto`` (default), ``native`` (Rust FFI kernels),
+``xla`` (fusable XLA code) and ``pallas`` (the fused neurons' Pallas kernels;
+the surrogate ops as under ``xla``) on CPU.
 
 Every setting gives braintools' step bit for bit and the gradient within the
 accuracy budget of the float64 reference; switching the setting between calls
@@ -90,6 +91,22 @@ def test_native_and_xla_lower_to_what_they_say(n):
         assert targets(SPIKE, x) == set()
         assert targets(vjp, x, t) == set()
         assert targets(jvp, x, t) == set()
+
+
+@pytest.mark.parametrize("n", [8, 4096])
+def test_pallas_runs_the_surrogate_ops_as_xla(n):
+    """The setting ``pallas`` (the fused neurons' Pallas kernels) leaves the
+    surrogate ops to XLA code, with the same values as under ``xla``."""
+    x, t = data(n)
+    with spikegrad.lowering("pallas"):
+        assert targets(SPIKE, x) == set()
+        assert targets(vjp, x, t) == set()
+        assert targets(jvp, x, t) == set()
+        got = jax.jit(vjp)(x, t)
+    with spikegrad.lowering("xla"):
+        want = jax.jit(vjp)(x, t)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16])

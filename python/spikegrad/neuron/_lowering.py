@@ -35,7 +35,7 @@ import numpy as np
 from jax import lax
 from jax.interpreters import mlir
 
-from .. import _ffi
+from .. import _ffi  # noqa: F401  (the targets must be registered before use)
 from .._formulas import check_params, formula
 from .._partitioned_ffi import SEQUENCE, STATE, time_major_ffi_lowering
 from ._models import model as _model
@@ -249,11 +249,6 @@ def _native(ctx, prim, operands, *, model, surrogate, params, hard_reset, stride
     )
 
 
-def has_native_kernels() -> bool:
-    """Whether the installed native module provides the fused-neuron targets."""
-    return all(t in _ffi.TARGETS for t in TARGETS.values())
-
-
 # ---- the rules ---------------------------------------------------------------
 
 
@@ -262,7 +257,7 @@ def _cpu_rule(prim):
         lowering = static["lowering"]
         if lowering == "pallas":
             return _lower(ctx, prim, _pallas(True), True, operands, static)
-        if lowering == "xla" or not has_native_kernels():
+        if lowering == "xla":
             return _lower(ctx, prim, "xla", False, operands, static)
         return _native(ctx, prim, operands, **static)
 
