@@ -9,8 +9,8 @@ and vmap; the shim's error paths (unsupported dtype, size and dtype
 mismatches, bad parameters, unknown surrogate); and concurrent calls. And
 every fused neuron model's three passes (forward with and without the
 states, tangent, BPTT with and without state cotangents, with checkpoints
-every step and every 3 steps, scalar and per-neuron parameters) in float32,
-float64 and bfloat16, soft and hard reset, for no steps, no neurons, one
+every step and every 3 steps, scalar and per-neuron parameters) in float32
+and float64 (and bfloat16 for LIF), soft and hard reset, for no steps, no neurons, one
 neuron, past a 2048-neuron block and over the thread pool, with the error
 paths of the neuron targets.
 Exits non-zero if any result is wrong (a memory error often shows as one).
@@ -116,7 +116,8 @@ def neurons():
         fn = getattr(spikegrad.neuron, model)
         for hard in (False, True):
             reset = "hard" if hard else "soft"
-            for dtype in (jnp.float32, jnp.float64, jnp.bfloat16):
+            dtypes = (jnp.float32, jnp.float64, jnp.bfloat16) if model == "lif" else (jnp.float32, jnp.float64)
+            for dtype in dtypes:
                 for shape in shapes:
                     what = f"{model} {reset} {dtype.__name__} {shape}"
                     x = jnp.asarray(rng.uniform(-0.5, X_SCALE[model], shape), dtype)
@@ -145,7 +146,7 @@ def neurons():
                     rhs = dot(t[0], gx) + sum(dot(a, b) for a, b in zip(t[1], gz))
                     tol = 1e-9 if dtype == jnp.float64 else 2e-2 if dtype == jnp.bfloat16 else 1e-4
                     check(f"{what} transpose", abs(lhs - rhs) <= tol * max(1.0, abs(lhs)))
-                    for k in (1, 3):
+                    for k in (1, 3) if dtype == jnp.float32 else (3,):
                         g = jax.grad(lambda a, b, k=k: fn(a, *b, **kw, save_every=k).sum(), (0, 1))(x, z0)
                         check(
                             f"{what} grad every {k}",

@@ -114,3 +114,18 @@ def test_modules_reject_a_bad_reset():
     for cls in ("LIF", "ALIF", "CubaLIF"):
         with pytest.raises(ValueError, match="spk_reset"):
             getattr(neuron, cls)(3, spk_reset="x")
+
+
+def test_native_validation_matches():
+    """The kernels' own checks refuse what the Python layer never sends."""
+    from spikegrad import _native
+
+    for model in MODELS:
+        _native.check_neuron(model, "relu_grad", [0.3, 1.0], True, 1)
+        _native.check_neuron(model, "multi_gaussian", [0.15, 6.0, 0.5, 0.5], False, 7)
+        with pytest.raises(ValueError, match="stride must be >= 1"):
+            _native.check_neuron(model, "relu_grad", [0.3, 1.0], False, 0)
+        with pytest.raises(ValueError, match="unknown surrogate"):
+            _native.check_neuron(model, "nope", [], False, 1)
+    with pytest.raises(ValueError, match="unknown neuron model"):
+        _native.check_neuron("nope", "relu_grad", [0.3, 1.0], False, 1)
