@@ -7,7 +7,8 @@
 use crate::kernels::{self, GradKernel};
 use crate::neurons::alif::Alif;
 use crate::neurons::cuba_lif::CubaLif;
-use crate::neurons::kernel::{fused, NeuronKernel};
+use crate::neurons::kernel::fused;
+pub use crate::neurons::kernel::NeuronKernel;
 use crate::neurons::lif::Lif;
 use crate::neurons::model::Model;
 use crate::surrogates::{
@@ -58,7 +59,7 @@ pub fn grad_kernel(name: &str, params: &[f64]) -> Result<Box<dyn GradKernel>, St
 /// The fused multi-step kernel of neuron model `model` with surrogate
 /// `surrogate` (validated as in [`with_surrogate`]), reset mode and checkpoint
 /// stride (>= 1). The constants are per-neuron operands, checked by the caller.
-pub(crate) fn neuron_kernel(
+pub fn neuron_kernel(
     model: &str,
     surrogate: &str,
     surrogate_params: &[f64],
