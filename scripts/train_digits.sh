@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up (scripts/setup.sh, plus the example's extra packages) and train the
+# spiking digits classifier: examples/train_digits.py, with any of its options
+# (--compare, --epochs, --steps, --hidden, --batch, --seed, --neuron,
+# --surrogate, --out). Figures go to out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. .venv/bin/activate
+python -m pip install -q "$(ls dist/spikegrad-*.whl)[examples]"
+python examples/train_digits.py "$@"
