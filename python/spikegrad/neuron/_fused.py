@@ -35,8 +35,10 @@ __all__ = ["run", "DEFAULT_SAVE_EVERY", "POSITIVE"]
 
 #: The BPTT checkpoint stride when ``save_every`` is None: the forward pass of a
 #: gradient keeps the states every ``DEFAULT_SAVE_EVERY`` steps and the BPTT
-#: recomputes the steps in between (1: every step is saved).
-DEFAULT_SAVE_EVERY = 1
+#: recomputes the steps in between (1: every step is saved). 16 from the
+#: measurements in docs/perf.md ("Fused neurons: checkpoint stride"): at 2^16
+#: neurons BPTT ran faster than with every step saved, for 1/16 of the memory.
+DEFAULT_SAVE_EVERY = 16
 
 #: Parameters that must be > 0.
 POSITIVE = frozenset({"dt", "tau", "tau_a", "tau_syn"})
