@@ -8,10 +8,20 @@ The JVP of ``spike_p`` is ``surrogate_grad_p(x, tx)``. ``surrogate_grad_p`` is
 linear in ``t`` and its transpose is itself (``g'(x)`` is a diagonal
 Jacobian), so forward mode (jvp, jacfwd, linearize) and reverse mode (grad,
 vjp, jacrev) run the same Rust kernel, and a reverse pass keeps only ``x`` as
-its residual. The tangent of ``surrogate_grad_p`` w.r.t. ``x`` follows the
-braintools rules in force (``_rules``): zero under 0.3's (the surrogate is not
-differentiated again; ``hessian`` gives zeros), ``t * g''(x) * tx`` under
-0.4's, computed by XLA from the jnp formula (second order is off the hot path).
+its residual. Where the gradient runs as XLA code instead (float32 and
+float64 calls that ``_policy.resolve`` gives to XLA on the CPU), the JVP is
+``surrogate_grad_p(x, 1) * tx``, braintools' own structure: a reverse pass
+then computes ``g'(x)`` with the forward pass and keeps it as the residual
+(the same size as ``x``). In a ``lax.scan`` XLA then fuses ``g'(x)`` into
+the forward loop's store; computed in the backward loop, where its value
+feeds both the carried cotangent and the stacked gradient, XLA's CPU fusion
+gives each exponential a kernel of its own (three more kernels per step for
+MultiGaussianGrad; docs/perf.md, "In loops").
+
+The tangent of ``surrogate_grad_p`` w.r.t. ``x`` follows the braintools rules
+in force (``_rules``): zero under 0.3's (the surrogate is not differentiated
+again; ``hessian`` gives zeros), ``t * g''(x) * tx`` under 0.4's, computed by
+XLA from the jnp formula (second order is off the hot path).
 
 Both primitives take the static parameters ``surrogate`` (a name from the
 native name table, ``_native.surrogates()``), ``params`` (a tuple of floats)
@@ -34,7 +44,7 @@ from jax.interpreters import ad, batching
 from jax.typing import ArrayLike
 
 from ._formulas import xla_grad
-from ._policy import LOWERING
+from ._policy import LOWERING, resolve
 from ._rules import differentiates_surrogate
 
 __all__ = ["spike", "surrogate_grad_apply", "spike_p", "surrogate_grad_p"]
@@ -108,6 +118,11 @@ def _zeros_like_output(y):
     return ad.Zero(jax.typeof(y).to_tangent_aval())
 
 
+#: Dtypes whose JVP computes g'(x) first when the gradient is XLA code: there
+#: g'(x) * t rounds as the fused t * g'(x) does (once, in the same dtype).
+_G_FIRST_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
+
+
 def _spike_jvp(primals, tangents, *, surrogate, params, lowering):
     (x,), (tx,) = primals, tangents
     # stop_gradient: an outer derivative of this primal output is zero, so a
@@ -117,6 +132,11 @@ def _spike_jvp(primals, tangents, *, surrogate, params, lowering):
     y = lax.stop_gradient(spike_p.bind(x, surrogate=surrogate, params=params, lowering=lowering))
     if type(tx) is ad.Zero:
         return y, _zeros_like_output(y)
+    if x.dtype in _G_FIRST_DTYPES and resolve(lowering, "grad", surrogate, x.size) == "xla":
+        # g'(x) from x alone, then times the tangent (see the module docstring).
+        # Halves keep the fused form, so that t * g'(x) is rounded once.
+        g = surrogate_grad_p.bind(x, lax.full_like(x, 1), surrogate=surrogate, params=params, lowering=lowering)
+        return y, g * tx
     return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params, lowering=lowering)
 
 
