@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # Set up and run every test: the wheel is built once (scripts/setup.sh), lint
 # runs (scripts/lint.sh), the Rust unit tests run, then the Python suite runs
-# against that same wheel twice: in .venv with the newest jax, all of it, and
-# in .venv-oldest with the oldest supported jax (scripts/setup_oldest.sh), all
-# of it but with the family-wide tests on a sample of five surrogates (the
-# kernels are the same machine code under every jaxlib; every code path still
-# runs) and 40 hypothesis examples per property. Then braintools' own surrogate
-# tests run against spikegrad with braintools 0.3.0 (.venv) and 0.4.0
-# (.venv-bt04, scripts/setup_braintools04.sh), and there our tests against the
-# installed braintools (-m braintools_rules) under 0.4's rules. Last, the
-# portable wheel is tested in a venv without a toolchain
+# against that same wheel in three environments:
+# - .venv (Python 3.11, the newest jax there, braintools 0.3.0): all of it,
+#   and braintools 0.3.0's own surrogate tests (scripts/braintools_suites.sh);
+# - .venv-oldest (the oldest supported jax, scripts/setup_oldest.sh): all of
+#   it, but with the family-wide tests on a sample of five surrogates (the
+#   kernels are the same machine code under every jaxlib; every code path
+#   still runs) and 40 hypothesis examples per property;
+# - .venv-py312 (Python 3.12 with what `pip install braintools brainpy
+#   brainstate` gives a new user: the newest jax, braintools 0.4, brainpy,
+#   brainstate; scripts/setup_py312.sh): what depends on those releases:
+#   braintools 0.4's own surrogate tests, our tests against the installed
+#   braintools (-m braintools_rules, 0.4's rules, every surrogate), the fused
+#   neuron tests (but their SPMD cases), docs page and README tests (family
+#   sample, 40 hypothesis examples), the demo, and brainpy.state's own LIF
+#   tests with spikegrad's spike function (scripts/brainpy_state_suites.sh).
+#   It replaces the former .venv-bt04 (braintools 0.4.0 forced onto Python
+#   3.11 with --no-deps), whose stages all run here.
+# Last, the portable wheel is tested in a venv without a toolchain
 # (scripts/test_wheel.sh). pytest runs on up to 4 worker processes
-# (SPIKEGRAD_TEST_WORKERS; 0 runs in one process). Extra arguments go to pytest.
+# (SPIKEGRAD_TEST_WORKERS; 0 runs in one process). Extra arguments go to the
+# pytest runs of our suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/setup_oldest.sh
-bash scripts/setup_braintools04.sh
+bash scripts/setup_py312.sh
 export PYO3_PYTHON="$PWD/.venv/bin/python"
 
 bash scripts/lint.sh
@@ -31,33 +41,35 @@ PYTEST=(-m pytest -q -n "$WORKERS")
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 status=0
-for venv in .venv .venv-oldest; do
-  version=$("$venv/bin/python" -c 'import jax, jaxlib; print(jax.__version__, "/ jaxlib", jaxlib.__version__)')
-  scope=()
-  if [ "$venv" = .venv-oldest ]; then
-    scope=(env SPIKEGRAD_TEST_SURROGATES=sample HYPOTHESIS_PROFILE=ci_short)
-    version="$version, family sample"
-  fi
-  echo "== pytest in $venv (jax $version)"
-  if ! "${scope[@]}" "$venv/bin/python" "${PYTEST[@]}" tests "$@" 2>&1 | tee "$LOGS/$venv.log"; then
-    status=1
-  fi
-  echo "$venv (jax $version): $(tail -n 1 "$LOGS/$venv.log")" >>"$LOGS/summary"
-done
-for venv in .venv .venv-bt04; do
-  if ! bash scripts/braintools_suites.sh "$venv" -n "$WORKERS" 2>&1 | tee "$LOGS/bt$venv.log"; then
-    status=1
-  fi
-  echo "$venv braintools suite: $(tail -n 1 "$LOGS/bt$venv.log")" >>"$LOGS/summary"
-done
-echo "== pytest -m braintools_rules in .venv-bt04 (braintools 0.4 rules)"
-if ! .venv-bt04/bin/python "${PYTEST[@]}" -m braintools_rules tests "$@" 2>&1 | tee "$LOGS/rules04.log"; then
-  status=1
-fi
-echo ".venv-bt04 braintools_rules tests: $(tail -n 1 "$LOGS/rules04.log")" >>"$LOGS/summary"
-echo "== manylinux wheel, fresh venv without a toolchain (scripts/test_wheel.sh)"
-if bash scripts/test_wheel.sh; then wheel=passed; else wheel=FAILED; status=1; fi
-echo "manylinux wheel without a toolchain: $wheel" >>"$LOGS/summary"
+# One stage: its output shown and logged; its last line and duration go to the summary.
+stage() {
+  local name=$1 log=$2 start=$SECONDS
+  shift 2
+  echo "== $name"
+  if "$@" 2>&1 | tee "$LOGS/$log"; then :; else status=1; fi
+  echo "$name: $(tail -n 1 "$LOGS/$log") [$((SECONDS - start)) s]" >>"$LOGS/summary"
+}
+jax_of() { "$1/bin/python" -c 'import jax, jaxlib; print(jax.__version__, "/ jaxlib", jaxlib.__version__)'; }
+SAMPLE=(env SPIKEGRAD_TEST_SURROGATES=sample HYPOTHESIS_PROFILE=ci_short)
+PY312=.venv-py312/bin/python
+
+stage "pytest in .venv (jax $(jax_of .venv))" venv.log .venv/bin/python "${PYTEST[@]}" tests "$@"
+stage "pytest in .venv-oldest (jax $(jax_of .venv-oldest), family sample)" oldest.log \
+  "${SAMPLE[@]}" .venv-oldest/bin/python "${PYTEST[@]}" tests "$@"
+stage ".venv braintools suite" bt.log bash scripts/braintools_suites.sh .venv -n "$WORKERS"
+stage ".venv-py312 braintools suite" bt312.log bash scripts/braintools_suites.sh .venv-py312 -n "$WORKERS"
+stage "pytest -m braintools_rules in .venv-py312 (jax $(jax_of .venv-py312), braintools 0.4 rules)" rules312.log \
+  "$PY312" "${PYTEST[@]}" -m braintools_rules tests "$@"
+# The fused-neuron tests but their SPMD partitioning cases (jax's partitioners,
+# not the brainpy/brainstate/braintools releases; they run in .venv and
+# .venv-oldest), which would double this stage's time.
+stage "pytest neuron, docs, README, brainpy pipeline in .venv-py312 (family sample)" releases312.log \
+  "${SAMPLE[@]}" "$PY312" "${PYTEST[@]}" --ignore=tests/test_neuron_sharding.py \
+  tests/test_neuron_*.py tests/test_docs_*.py tests/test_pipeline_brainpy.py tests/test_readme.py "$@"
+stage "examples/demo.py in .venv-py312" demo312.log "$PY312" examples/demo.py --out "$LOGS/demo.png"
+stage "brainpy.state's LIF tests in .venv-py312" bps312.log \
+  bash scripts/brainpy_state_suites.sh .venv-py312 -n "$WORKERS"
+stage "manylinux wheel, fresh venv without a toolchain (scripts/test_wheel.sh)" wheel.log bash scripts/test_wheel.sh
 echo "== summary"
 cat "$LOGS/summary"
 exit $status

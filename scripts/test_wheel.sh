@@ -69,17 +69,12 @@ echo "== examples/demo.py"
 in_venv python examples/demo.py --out "$WORK/out/demo.png"
 test -s "$WORK/out/demo.png"
 
-echo "== README example"
-in_venv python - <<'EOF'
-import re, subprocess, sys
-block = re.search(r"^## Example\n.*?^```python\n(.*?)^```", open("README.md").read(), re.M | re.S).group(1)
-subprocess.run([sys.executable, "-c", block], check=True)
-EOF
-
 echo "== pytest (a slice of the suite)"
 # The parts that depend on how the extension was built and linked: values
 # against braintools and float64, error paths (C++ exceptions through the
-# static libc++), the jaxlib version check, and the brainpy page.
+# static libc++), the jaxlib version check, the brainpy page, and the README
+# example, whose output must be what the README shows.
 in_venv python -m pytest -q -p no:cacheprovider --durations=5 \
-  tests/test_mgg_values.py tests/test_errors.py tests/test_jaxlib_version.py tests/test_docs_brainpy.py
+  tests/test_mgg_values.py tests/test_errors.py tests/test_jaxlib_version.py tests/test_docs_brainpy.py \
+  tests/test_readme.py
 echo "test_wheel: $(basename "$SPIKEGRAD_WHEEL") passed in a venv without a toolchain"

@@ -8,7 +8,7 @@ mixed derivative d/dparam (d spike/dx) = dg'(x)/dparam under both.
 References: g'' and dg'/dparam by Richardson-extrapolated central differences
 of the float64 NumPy formulas in tests/helpers/family.py, at points away from
 the formulas' kinks; and the installed braintools itself (0.3 in .venv, 0.4 in
-.venv-bt04) under the rules detected from it, kinks included. Only the tests
+.venv-py312) under the rules detected from it, kinks included. Only the tests
 against the installed braintools carry the ``braintools_rules`` mark (they run
 again under braintools 0.4); the others set the rules they check.
 """
