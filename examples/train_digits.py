@@ -211,7 +211,7 @@ def neuron_params(cfg: Config) -> dict:
 
 
 def spikegrad_forward(params, xs, cfg: Config) -> Trace:
-    """The network on spikegrad's fused neurons: one call per layer, all T steps at once."""
+    """The hidden layer on spikegrad's fused neurons: one call for all T steps."""
     fn = getattr(spikegrad.neuron, NEURONS[cfg.neuron][0])
     spk_fun = getattr(spikegrad.surrogate, cfg.surrogate)()
 
@@ -247,8 +247,8 @@ def _brainpy_kwargs(cls, cfg: Config) -> dict:
 
 
 def brainpy_forward(params, xs, cfg: Config) -> Trace:
-    """The same network with brainpy.state neurons and braintools' surrogate, stepped by
-    ``brainstate.transform.for_loop``."""
+    """The same hidden layer with brainpy.state neurons and braintools' surrogate, stepped
+    by ``brainstate.transform.for_loop``."""
     import brainpy
     import brainstate
     import braintools
