@@ -24,7 +24,7 @@ _COMMON_DOC = """
       save_every: the BPTT checkpoint stride ``K``: the forward pass of a
         gradient keeps the states every ``K`` steps and the backward pass
         recomputes the steps in between (1: save every step; None: the
-        package default ``DEFAULT_SAVE_EVERY``). A positive int.
+        package default ``DEFAULT_SAVE_EVERY``, 16). A positive int.
       return_states: also return the every-step state sequences, in model
         order (each ``[T, *shape]``, in the compute dtype). A sequence
         continues from their last rows.
