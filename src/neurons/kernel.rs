@@ -98,7 +98,7 @@ unsafe fn grids_mut<'a, R, const K: usize>(
 }
 
 /// Split `addrs` into consecutive groups of the given lengths.
-fn groups<'s, const G: usize>(mut addrs: &'s [usize], lens: [usize; G]) -> [&'s [usize]; G] {
+fn groups<const G: usize>(mut addrs: &[usize], lens: [usize; G]) -> [&[usize]; G] {
     std::array::from_fn(|g| {
         let (head, tail) = addrs.split_at(lens[g]);
         addrs = tail;

@@ -21,6 +21,10 @@
 //! the passes are compiled once per model instead of once per model and
 //! surrogate.
 
+// Index loops over the states and constants address several per-state
+// arrays in step; iterators over one of them would hide that.
+#![allow(clippy::needless_range_loop)]
+
 use std::array::from_fn;
 use std::ops::Range;
 
