@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 import brainpy
@@ -178,6 +179,119 @@ def population_section(rep, cfg, results):
     rep.table(["model", "dtype", "N", "op", "brainpy.state", *fused_cols, temp_col], rows)
 
 
+# ---- the memory floor and BPTT memory -----------------------------------------
+
+
+def _backward(f, x, z0):
+    """The BPTT pass alone: the vjp function of ``f`` at ``(x, z0)`` (its
+    residuals computed once, outside the timing) and a jitted call of it."""
+    _, vjp_fn = jax.vjp(f, x, z0)
+    return jax.jit(lambda fn, ct: fn(ct)), vjp_fn
+
+
+def _vjp_program(f):
+    """spikes and their vjp in one program, with the cotangent an argument: its
+    temp memory is what BPTT keeps between the passes (the residuals) and its
+    scratch, without the spike sequence a loss would hold."""
+
+    def prog(x, z0, ct):
+        out, vjp_fn = jax.vjp(f, x, z0)
+        return out, vjp_fn(ct)
+
+    return jax.jit(prog)
+
+
+def _pass_bytes(model, n, dtype, stride):
+    """The traffic of the fused passes: forward reads ``x`` and writes the
+    spikes; BPTT reads ``x``, the spike cotangent and the checkpoints (float32,
+    ``ceil(T/stride)`` rows per state) and writes ``ct_x``."""
+    seq = STEPS * n * jnp.dtype(dtype).itemsize
+    ckpt = len(MODELS[model][2]) * (-(-STEPS // stride)) * n * 4
+    return {"forward": 2 * seq, "BPTT": 3 * seq + ckpt}
+
+
+def floor_section(rep, cfg, results):
+    rep.add(f"## Fused neurons at the memory floor: T={STEPS}, the passes alone")
+    rep.add()
+    rep.add(
+        "Forward = the jitted forward; BPTT = the backward pass alone (the vjp function, residuals "
+        "computed beforehand). Bytes = the fused pass's traffic (forward: read x, write spikes; BPTT: "
+        "read x, the spike cotangent and the float32 checkpoints, write ct_x); copy = `x * 2` on the "
+        "`[T, N]` input in the same interleaved samples (bandwidth = 2 T N bytes / its time); floor% = "
+        "(bytes / bandwidth) / time. Temp MiB = `temp_size_in_bytes` of a program returning the spikes "
+        "and their vjp with the cotangent as an argument (what BPTT keeps between the passes), K = "
+        f"checkpoint stride (default {DEFAULT_SAVE_EVERY})."
+    )
+    rep.add()
+    rows = []
+    for model in cfg["models"]:
+        for dname in cfg["dtypes"]:
+            dtype = DTYPES[dname]
+            for n in cfg["sizes"]:
+                x, z0 = _inputs(model, n, dtype)
+                ct = jnp.ones_like(x)
+                cont = {
+                    "brainpy.state": partial(brainpy_run, model),
+                    "spikegrad": fused(model),
+                    "K=1": fused(model, save_every=1),
+                }
+                temps = {
+                    k: _vjp_program(f).lower(x, z0, ct).compile().memory_analysis().temp_size_in_bytes
+                    for k, f in cont.items()
+                }
+                fns = {"copy": jax.jit(lambda a: a * 2)}
+                args = {"copy": (x,)}
+                for k in ("brainpy.state", "spikegrad"):
+                    fns[f"{k} forward"] = jax.jit(cont[k])
+                    args[f"{k} forward"] = (x, z0)
+                    call, vjp_fn = _backward(cont[k], x, z0)
+                    fns[f"{k} BPTT"] = call
+                    args[f"{k} BPTT"] = (vjp_fn, ct)
+                tm = time_interleaved(fns, args, cfg["repeats"])
+                t = {k: v.best for k, v in tm.items()}
+                bw = 2 * x.size * x.dtype.itemsize / t["copy"]
+                nbytes = _pass_bytes(model, n, dtype, DEFAULT_SAVE_EVERY)
+                for op in ("forward", "BPTT"):
+                    sg, bp = t[f"spikegrad {op}"], t[f"brainpy.state {op}"]
+                    frac = nbytes[op] / bw / sg
+                    results[(model, dname, n, op, "floor")] = dict(sg=sg, bp=bp, copy=t["copy"], frac=frac, temps=temps)
+                    temp = "" if op == "forward" else " / ".join(f"{temps[k] / 2**20:.1f}" for k in cont)
+                    ratio = "" if op == "forward" else f"{temps['brainpy.state'] / max(temps['spikegrad'], 1):.1f}x"
+                    rows.append(
+                        [
+                            model,
+                            dname,
+                            f"2^{n.bit_length() - 1}",
+                            op,
+                            fmt_time(bp),
+                            fmt_time(sg),
+                            f"{bp / sg:.2f}x",
+                            f"{nbytes[op] / 2**20:.1f}",
+                            f"{bw / 1e9:.1f}",
+                            f"{100 * frac:.0f}%",
+                            temp,
+                            ratio,
+                        ]
+                    )
+    rep.table(
+        [
+            "model",
+            "dtype",
+            "N",
+            "pass",
+            "brainpy.state",
+            "spikegrad",
+            "ratio",
+            "MiB moved",
+            "copy GB/s",
+            "floor%",
+            "temp MiB (bp / sg / K=1)",
+            "bp / sg temp",
+        ],
+        rows,
+    )
+
+
 # ---- end to end ----------------------------------------------------------------
 
 SIZES = (784, 1024, 10)
@@ -228,6 +342,15 @@ def brainpy_loss(params, xs, labels):
     return _xent(s2.sum(0), labels)
 
 
+def matmul_loss(params, xs, labels):
+    """The same network with each LIF layer replaced by a sigmoid: the time of
+    everything but the neurons (the projections dominate it)."""
+    w1, w2, _, _ = params
+    s1 = jax.nn.sigmoid(xs @ w1 - 1.0)
+    s2 = jax.nn.sigmoid(s1 @ w2 - 1.0)
+    return _xent(s2.sum(0), labels)
+
+
 def _train_step(loss_fn):
     def step(params, xs, labels):
         loss, grads = jax.value_and_grad(loss_fn)(params, xs, labels)
@@ -251,8 +374,10 @@ def train_section(rep, cfg, results):
     grad_diff = max(
         float(jnp.max(jnp.abs(a - b)) / jnp.max(jnp.abs(b))) for a, b in zip(grads["sg"], grads["bp"], strict=True)
     )
-    tm = time_interleaved(fns, {k: (params, xs, labels) for k in fns}, cfg["train_repeats"], 0.0)
+    timed = dict(fns, floor=_train_step(matmul_loss))
+    tm = time_interleaved(timed, {k: (params, xs, labels) for k in timed}, cfg["train_repeats"], 0.0)
     t = {k: v.best for k, v in tm.items()}
+    neurons = {k: t[k] - t["floor"] for k in fns}
     results[("plif_train",)] = dict(t, temps=temps, losses=losses)
     rep.table(
         ["", "brainpy.state (for_loop)", "spikegrad (fused)", "ratio"],
@@ -269,6 +394,12 @@ def train_section(rep, cfg, results):
                 f"{temps['spikegrad'] / 2**20:.1f}",
                 f"{temps['brainpy.state'] / max(temps['spikegrad'], 1):.2f}x",
             ],
+            [
+                f"time per step less the same step without neurons (sigmoid layers: {fmt_time(t['floor'])})",
+                fmt_time(neurons["brainpy.state"]),
+                fmt_time(neurons["spikegrad"]),
+                f"{neurons['brainpy.state'] / max(neurons['spikegrad'], 1e-9):.2f}x",
+            ],
             ["loss", f"{losses['brainpy.state']:.5f}", f"{losses['spikegrad']:.5f}", ""],
             ["gradients (w1, w2, tau1, tau2): max relative difference", "", f"{grad_diff:.1e}", ""],
         ],
@@ -279,10 +410,12 @@ def neurons_section(rep, cfg, results):
     """The neuron benchmarks; ``cfg`` has ``quick`` (bool)."""
     ncfg = dict(QUICK if cfg.get("quick") else FULL, models=list(MODELS))
     population_section(rep, ncfg, results)
+    floor_section(rep, ncfg, results)
     train_section(rep, ncfg, results)
 
 
 def main(argv=None):
+    global STEPS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--models", help=f"comma-separated, of {','.join(MODELS)}")
@@ -290,9 +423,20 @@ def main(argv=None):
     ap.add_argument("--dtypes", help="comma-separated, of f32,bf16")
     ap.add_argument("--save-every", help="comma-separated checkpoint strides K for the BPTT columns, e.g. 4,10")
     ap.add_argument("--repeats", type=int)
-    ap.add_argument("--skip-train", action="store_true")
-    ap.add_argument("--train-only", action="store_true")
+    ap.add_argument("--steps", type=int, help=f"T of the population sections (default {STEPS})")
+    ap.add_argument(
+        "--sections", default="population,floor,train", help="comma-separated subset of: population, floor, train"
+    )
+    ap.add_argument("--skip-train", action="store_true", help="same as leaving train out of --sections")
+    ap.add_argument("--train-only", action="store_true", help="same as --sections train")
     args = ap.parse_args(argv)
+    if args.steps:
+        STEPS = args.steps
+    sections = set(args.sections.split(","))
+    if args.train_only:
+        sections = {"train"}
+    if args.skip_train:
+        sections.discard("train")
     cfg = dict(QUICK if args.quick else FULL, models=list(MODELS))
     if args.models:
         cfg["models"] = args.models.split(",")
@@ -317,9 +461,11 @@ def main(argv=None):
             self.add()
 
     rep, results = Echo(), {}
-    if not args.train_only:
+    if "population" in sections:
         population_section(rep, cfg, results)
-    if not args.skip_train:
+    if "floor" in sections:
+        floor_section(rep, cfg, results)
+    if "train" in sections:
         train_section(rep, cfg, results)
 
 
