@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Set up and run every test: the wheel is built once (scripts/setup.sh), lint
+# Set up and run every test: the wheel is built once (the manylinux wheel of
+# scripts/build_wheel.sh, which users install; scripts/setup.sh puts it in
+# .venv, and cargo test and clippy still compile the crate with the local
+# toolchain), lint
 # runs (scripts/lint.sh), the Rust unit tests run, then the Python suite runs
 # against that same wheel in three environments:
 # - .venv (Python 3.11, the newest jax there, braintools 0.3.0): all of it,
 #   and braintools 0.3.0's own surrogate tests (scripts/braintools_suites.sh);
 # - .venv-oldest (the oldest supported jax, scripts/setup_oldest.sh): all of
-#   it, but with the family-wide tests on a sample of five surrogates (the
-#   kernels are the same machine code under every jaxlib; every code path
-#   still runs) and 40 hypothesis examples per property;
+#   it, but with the family-wide tests on a sample of five surrogates and the
+#   per-model neuron tests on LIF and ALIF (the kernels are the same machine
+#   code under every jaxlib; every code path still runs) and 40 hypothesis
+#   examples per property;
 # - .venv-py312 (Python 3.12 with what `pip install braintools brainpy
 #   brainstate` gives a new user: the newest jax, braintools 0.4, brainpy,
 #   brainstate; scripts/setup_py312.sh): what depends on those releases:
 #   braintools 0.4's own surrogate tests, our tests against the installed
 #   braintools (-m braintools_rules, 0.4's rules, every surrogate), the fused
 #   neuron tests (but their SPMD cases), docs page and README tests (family
-#   sample, 40 hypothesis examples), the demo, and brainpy.state's own LIF
+#   and model sample, 40 hypothesis examples), the demo, and brainpy.state's own LIF
 #   tests with spikegrad's spike function (scripts/brainpy_state_suites.sh).
 #   It replaces the former .venv-bt04 (braintools 0.4.0 forced onto Python
 #   3.11 with --no-deps), whose stages all run here.
@@ -24,6 +28,9 @@
 # pytest runs of our suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/build_wheel.sh
+SPIKEGRAD_WHEEL=$(ls "$PWD"/wheelhouse/spikegrad-*.whl)
+export SPIKEGRAD_WHEEL
 bash scripts/setup.sh
 bash scripts/setup_oldest.sh
 bash scripts/setup_py312.sh
@@ -32,7 +39,9 @@ export PYO3_PYTHON="$PWD/.venv/bin/python"
 bash scripts/lint.sh
 
 echo "== cargo test"
-cargo test --no-default-features --release
+# Release code generation without the shipped library's fat LTO (Cargo.toml,
+# profile ci-test): the same optimized kernels, built in a fraction of the time.
+cargo test --no-default-features --profile ci-test
 
 CPUS=$(nproc)
 WORKERS=${SPIKEGRAD_TEST_WORKERS:-$((CPUS < 4 ? CPUS : 4))}

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from helpers.isolated import case_line, run_python
+from helpers.neuron_reference import MODELS
 
 PRELUDE = f"""
 import os, sys
@@ -57,7 +58,7 @@ def loss_spikes(x, v0, tau):
 COLLECTIVES = ("all-gather", "all-to-all", "all-reduce", "collective-permute", "reduce-scatter")
 
 
-@pytest.mark.parametrize("model", ["lif", "alif", "cuba_lif"])
+@pytest.mark.parametrize("model", MODELS)
 def test_shard_map_runs_each_shard_locally(model):
     code = (
         PRELUDE
@@ -181,7 +182,7 @@ def jit_runs():
     return get
 
 
-@pytest.mark.parametrize("model", ["lif", "alif", "cuba_lif"])
+@pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("partitioner", ["shardy", "gspmd"])
 @pytest.mark.parametrize("case", ["neurons_last_axis", "neurons_first_axis", "both_neuron_axes", "over_time", "uneven"])
 def test_jit_with_sharded_inputs(partitioner, model, case, jit_runs):
