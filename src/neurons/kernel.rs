@@ -21,14 +21,9 @@ use std::ops::Range;
 use multiversion::multiversion;
 
 use super::model::Model;
-use super::passes::{
-    bptt_block, bptt_block_size, forward_block, tangent_block, Bptt, Forward, Tangent,
-};
+use super::passes::{bptt_block, forward_block, tangent_block, Bptt, Forward, Tangent};
 use super::{Grid, GridMut};
 use crate::kernels::GradKernel;
-
-/// Neurons per block of the forward and tangent passes (docs/perf.md).
-const BLOCK: usize = 2048;
 
 /// One pass's signature for one precision.
 macro_rules! pass_signatures {
@@ -120,13 +115,10 @@ macro_rules! passes {
             cols: Range<usize>,
             io: &Forward<'_, $r, S, C>,
         ) {
-            for b in cols.clone().step_by(BLOCK) {
-                let blk = b..(b + BLOCK).min(cols.end);
-                if hard {
-                    forward_block::<$r, M, S, C, true>(stride, blk, io);
-                } else {
-                    forward_block::<$r, M, S, C, false>(stride, blk, io);
-                }
+            if hard {
+                forward_block::<$r, M, S, C, true>(stride, cols, io);
+            } else {
+                forward_block::<$r, M, S, C, false>(stride, cols, io);
             }
         }
 
@@ -141,13 +133,10 @@ macro_rules! passes {
             cols: Range<usize>,
             io: &Tangent<'_, $r, S, C>,
         ) {
-            for b in cols.clone().step_by(BLOCK) {
-                let blk = b..(b + BLOCK).min(cols.end);
-                if hard {
-                    tangent_block::<$r, M, S, C, true>(sg, blk, io);
-                } else {
-                    tangent_block::<$r, M, S, C, false>(sg, blk, io);
-                }
+            if hard {
+                tangent_block::<$r, M, S, C, true>(sg, cols, io);
+            } else {
+                tangent_block::<$r, M, S, C, false>(sg, cols, io);
             }
         }
 
@@ -163,14 +152,10 @@ macro_rules! passes {
             cols: Range<usize>,
             io: &Bptt<'_, $r, S, C>,
         ) {
-            let block = bptt_block_size(stride, S);
-            for b in cols.clone().step_by(block) {
-                let blk = b..(b + block).min(cols.end);
-                if hard {
-                    bptt_block::<$r, M, S, C, true>(sg, stride, blk, io);
-                } else {
-                    bptt_block::<$r, M, S, C, false>(sg, stride, blk, io);
-                }
+            if hard {
+                bptt_block::<$r, M, S, C, true>(sg, stride, cols, io);
+            } else {
+                bptt_block::<$r, M, S, C, false>(sg, stride, cols, io);
             }
         }
     };

@@ -2,10 +2,17 @@
 //! ([`Model`]), the surrogate, the precision and the reset: forward, tangent
 //! (forward-mode derivative) and BPTT (its transpose).
 //!
-//! All take a block of neuron columns at a time through all `T` steps; the
-//! per-block state lives in small arrays that stay in cache. The constants
-//! are per neuron (`[1, n]` rows), so per-neuron, traced and trainable
-//! parameters run the same code as scalar ones.
+//! **Loop order: tiles of `W` neurons, steps inside.** A pass walks a block
+//! of [`BLOCK`] neurons one chunk of [`CHUNK`] steps (BPTT: one segment) at a
+//! time, and within it one tile at a time through all the chunk's steps, with
+//! the tile's constants and state in arrays on the stack. Walking time
+//! outside and 16-neuron tiles inside instead reloaded every constant and
+//! state (and in BPTT stored back every constant's cotangent) once per step;
+//! the forward ran at 2-3x the time of a copy of `x` (docs/perf.md). `W` = 64
+//! f32 neurons is four AVX-512 vectors: independent neurons hide the latency
+//! of the recurrence. The constants are per neuron (`[1, n]` rows), so
+//! per-neuron, traced and trainable parameters run the same code as scalar
+//! ones.
 //!
 //! **Checkpoints.** The forward pass saves the state every `stride` steps
 //! (row `j` holds the state after step `min((j + 1) stride, T)`), or not at all.
@@ -13,13 +20,13 @@
 //! segment's states from its checkpoint (the initial state for the first)
 //! and the input, with the forward pass's own code, so the recomputed states
 //! are the forward pass's bit for bit. The tangent pass runs forward in time
-//! and recomputes the states as it goes.
+//! and recomputes the states in chunks of [`CHUNK`] steps as it goes.
 //!
-//! `g'` is computed over a row by the surrogate's own vectorized kernel
-//! (`GradKernel::grad_in_place_*`, one dynamic call per row): inside the
-//! recurrence loops the costlier surrogates stayed scalar (docs/perf.md), and
-//! the passes are compiled once per model instead of once per model and
-//! surrogate.
+//! `g'` is computed over a tile's whole segment (or chunk) of states by the
+//! surrogate's own vectorized kernel (`GradKernel::grad_in_place_*`, one
+//! dynamic call per tile and segment): inside the recurrence loops the costlier
+//! surrogates stayed scalar (docs/perf.md), and the passes are compiled once
+//! per model instead of once per model and surrogate.
 
 // Index loops over the states and constants address several per-state
 // arrays in step; iterators over one of them would hide that.
@@ -32,22 +39,23 @@ use super::model::Model;
 use super::{Grid, GridMut, NeuronReal};
 use crate::kernels::GradKernel;
 
-/// Neurons per block. Each step touches `BLOCK` contiguous elements of every
-/// row: long enough for the prefetcher, short enough that a block's arrays
-/// stay in L1/L2 (docs/perf.md).
+/// Neurons per tile. The loops compute on tiles copied into arrays on the
+/// stack: the compute loops then touch only memory the compiler knows is
+/// unaliased, and vectorize (over the operands' own rows the vectorizer's
+/// run-time alias checks exceeded its budget and the loops stayed scalar).
+const W: usize = 64;
+
+/// Neurons per block. The passes walk a block's tiles one chunk of steps
+/// (or BPTT segment) at a time, so each chunk streams `BLOCK` contiguous
+/// elements of `CHUNK` rows, which the hardware prefetcher follows; walking
+/// every step of one tile at a time touched a new page per step and ran
+/// slower at 2^16 neurons. A block's per-tile constants and states stay in L2.
 const BLOCK: usize = 2048;
 
-/// Neurons per tile: the loops copy a tile of every operand into arrays on
-/// the stack, compute there, and copy the results back. The compute loop then
-/// touches only memory the compiler knows is unaliased, and vectorizes; over
-/// the operands' own rows (one pointer per state and constant) the vectorizer's
-/// run-time alias checks exceeded its budget and the loops stayed scalar, 10x
-/// slower.
-const W: usize = 16;
-
-/// Bytes of recomputed segment state a BPTT block may hold; the block shrinks
-/// for long segments so that the segment stays in L2.
-const SEGMENT_BYTES: usize = 256 * 1024;
+/// Steps per chunk: a tile's state goes back to its block's arrays after each
+/// chunk. The tangent pass computes the states and `g'` a chunk at a time,
+/// as BPTT does per segment.
+const CHUNK: usize = 16;
 
 /// The step `[u >= 0]` (NaN gives 0).
 #[inline(always)]
@@ -96,22 +104,24 @@ pub struct Bptt<'a, R, const S: usize, const C: usize> {
 
 type Tile<R> = [R; W];
 
-/// Runs `body` for each full tile of `n` neurons with `w` the constant `W`
-/// (so the tile copies compile to vector moves), then once for the tail.
+/// Runs `body` for each full tile of the columns `range` with `w` the
+/// constant `W` (so the tile copies compile to fixed-size vector moves), then
+/// once for the partial last tile; `$cols` is the tile's column range and
+/// `$i` its index.
 macro_rules! tiles {
-    ($n:expr, |$base:ident, $w:ident| $body:block) => {{
-        let n: usize = $n;
-        let full = n / W * W;
-        let mut start = 0;
-        while start < full {
-            let $base = start;
+    ($range:expr, |$i:ident, $cols:ident, $w:ident| $body:block) => {{
+        let range: Range<usize> = $range;
+        let full = range.len() / W;
+        for $i in 0..full {
+            let start = range.start + $i * W;
+            let $cols = start..start + W;
             let $w = W;
             $body
-            start += W;
         }
-        if full < n {
-            let $base = full;
-            let $w = n - full;
+        if range.start + full * W < range.end {
+            let $i = full;
+            let $cols = range.start + full * W..range.end;
+            let $w = $cols.len();
             $body
         }
     }};
@@ -122,60 +132,57 @@ fn zero<R: NeuronReal>() -> R {
     R::from_f64(0.0)
 }
 
-/// Elements `base..base + w` of `src` (`w <= W`), zero-padded.
+/// Columns `cols` of row `t` (`w = cols.len() <= W`), zero-padded.
 #[inline(always)]
-fn load<R: NeuronReal>(src: &[R], base: usize, w: usize) -> Tile<R> {
-    let mut t = [zero(); W];
+fn load<R: NeuronReal>(g: &Grid<'_, R>, t: usize, cols: &Range<usize>, w: usize) -> Tile<R> {
+    let src = g.row(t, cols.clone());
+    let mut out = [zero(); W];
     if w == W {
-        t.copy_from_slice(&src[base..base + W]);
+        out.copy_from_slice(&src[..W]);
     } else {
-        t[..w].copy_from_slice(&src[base..base + w]);
+        out[..w].copy_from_slice(&src[..w]);
     }
-    t
+    out
 }
 
 #[inline(always)]
-fn loads<R: NeuronReal, T: AsRef<[R]>, const K: usize>(
-    src: &[T; K],
-    base: usize,
+fn loads<R: NeuronReal, const K: usize>(
+    g: &[Grid<'_, R>; K],
+    t: usize,
+    cols: &Range<usize>,
     w: usize,
 ) -> [Tile<R>; K] {
-    let mut t = [[zero(); W]; K];
-    for k in 0..K {
-        t[k] = load(src[k].as_ref(), base, w);
-    }
-    t
+    from_fn(|k| load(&g[k], t, cols, w))
 }
 
+/// Stores the first `w = cols.len()` elements of `v` to columns `cols` of row `t`.
 #[inline(always)]
-fn store<R: NeuronReal>(dst: &mut [R], base: usize, w: usize, t: &Tile<R>) {
+fn store<R: NeuronReal>(g: &GridMut<'_, R>, t: usize, cols: &Range<usize>, w: usize, v: &Tile<R>) {
+    let dst = g.row_mut(t, cols.clone());
     if w == W {
-        dst[base..base + W].copy_from_slice(t);
+        dst[..W].copy_from_slice(v);
     } else {
-        dst[base..base + w].copy_from_slice(&t[..w]);
+        dst[..w].copy_from_slice(&v[..w]);
     }
 }
 
 #[inline(always)]
-fn stores<R: NeuronReal, T: AsMut<[R]>, const K: usize>(
-    dst: &mut [T; K],
-    base: usize,
+fn stores<R: NeuronReal, const K: usize>(
+    g: &[GridMut<'_, R>; K],
+    t: usize,
+    cols: &Range<usize>,
     w: usize,
-    t: &[Tile<R>; K],
+    v: &[Tile<R>; K],
 ) {
     for k in 0..K {
-        store(dst[k].as_mut(), base, w, &t[k]);
+        store(&g[k], t, cols, w, &v[k]);
     }
 }
 
 /// Element `j` of each tile.
 #[inline(always)]
 fn col<R: NeuronReal, const K: usize>(t: &[Tile<R>; K], j: usize) -> [R; K] {
-    let mut o = [zero(); K];
-    for k in 0..K {
-        o[k] = t[k][j];
-    }
-    o
+    from_fn(|k| t[k][j])
 }
 
 #[inline(always)]
@@ -185,87 +192,117 @@ fn set_col<R: NeuronReal, const K: usize>(t: &mut [Tile<R>; K], j: usize, v: [R;
     }
 }
 
-/// Row 0 of each `[1, n]` grid, columns `cols`, as the block's own buffers.
-#[inline(always)]
-fn owned_rows<R: Copy, const K: usize>(g: &[Grid<'_, R>; K], cols: &Range<usize>) -> [Vec<R>; K] {
-    from_fn(|k| g[k].row(0, cols.clone()).to_vec())
-}
-
-/// `k = 1 / (V_th - V_reset)` per neuron of the block.
+/// `k = 1 / (V_th - V_reset)` per neuron of the tile.
 #[inline(always)]
 fn scales<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
-    c: &[Vec<R>; C],
-    n: usize,
-) -> Vec<R> {
-    (0..n).map(|i| M::scale(&from_fn(|q| c[q][i]))).collect()
+    c: &[Tile<R>; C],
+) -> Tile<R> {
+    from_fn(|j| M::scale(&col(c, j)))
 }
 
-/// The block's state rows `m` of a segment buffer (`[rows][n]` per state).
+/// Recompute the steps from `seg[0]` into `seg[1..]`, with the inputs `xs`
+/// (one tile per step): the forward pass's arithmetic, so the recomputed
+/// states equal the saved ones bit for bit.
 #[inline(always)]
-fn seg_row<R, const S: usize>(seg: &[Vec<R>; S], m: usize, n: usize) -> [&[R]; S] {
-    let mut out: [&[R]; S] = [&[]; S];
-    for q in 0..S {
-        out[q] = &seg[q][m * n..(m + 1) * n];
+fn run_steps<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize, const HARD: bool>(
+    c: &[Tile<R>; C],
+    k: &Tile<R>,
+    xs: &[Tile<R>],
+    seg: &mut [[Tile<R>; S]],
+) {
+    for m in 1..seg.len() {
+        let xt = xs[m - 1];
+        let mut z = seg[m - 1];
+        for j in 0..W {
+            let (cj, zj) = (col(c, j), col(&z, j));
+            let s = spike(M::u(&cj, k[j], &zj));
+            set_col(&mut z, j, M::step::<R, HARD>(&cj, &zj, xt[j], s));
+        }
+        seg[m] = z;
+    }
+}
+
+/// `g'(u(z))` for the states `seg` into `grads` (`W` per state): `u` per
+/// tile, then one call of the surrogate's kernel over all of them.
+#[inline(always)]
+fn grads_of<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
+    sg: &dyn GradKernel,
+    c: &[Tile<R>; C],
+    k: &Tile<R>,
+    seg: &[[Tile<R>; S]],
+    grads: &mut [Tile<R>],
+) {
+    for m in 0..seg.len() {
+        let z = seg[m];
+        grads[m] = from_fn(|j| M::u(&col(c, j), k[j], &col(&z, j)));
+    }
+    R::grad_row(sg, grads[..seg.len()].as_flattened_mut());
+}
+
+/// The tiles of a block of columns: per tile its constants and `k`.
+#[inline(always)]
+fn tile_consts<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
+    c: &[Grid<'_, R>; C],
+    blk: &Range<usize>,
+) -> Vec<([Tile<R>; C], Tile<R>)> {
+    let mut out = Vec::with_capacity(blk.len().div_ceil(W));
+    tiles!(blk.clone(), |_ti, cols, w| {
+        let ct = loads(c, 0, &cols, w);
+        let k = scales::<R, M, S, C>(&ct);
+        out.push((ct, k));
+    });
+    out
+}
+
+/// Rows `t0..t0 + tiles.len()` of `g`, columns `cols`, into `tiles`. The
+/// passes read a chunk's sequence tiles into buffers, compute from and into
+/// buffers, then write the outputs ([`store_rows`]): with the loads and
+/// stores of the `[T, n]` rows interleaved in the compute loops, loads
+/// stalled on stores at the same offset in a page (4K aliasing; the rows and
+/// the buffers cover every offset), and BPTT slowed with the stride.
+#[inline(always)]
+fn load_rows<R: NeuronReal>(
+    g: &Grid<'_, R>,
+    t0: usize,
+    cols: &Range<usize>,
+    w: usize,
+    tiles: &mut [Tile<R>],
+) {
+    for (m, tile) in tiles.iter_mut().enumerate() {
+        *tile = load(g, t0 + m, cols, w);
+    }
+}
+
+/// The first `w <= W` elements of `src`, zero-padded.
+#[inline(always)]
+fn tile_of<R: NeuronReal>(src: &[R], w: usize) -> Tile<R> {
+    let mut out = [zero(); W];
+    if w == W {
+        out.copy_from_slice(&src[..W]);
+    } else {
+        out[..w].copy_from_slice(&src[..w]);
     }
     out
 }
 
-/// Recompute `len` steps from row 0 of `seg` into rows `1..=len`, reading
-/// `x` rows `t0..t0 + len`: the forward pass's arithmetic, so the recomputed
-/// states equal the saved ones bit for bit.
+/// `tiles` into rows `t0..t0 + tiles.len()` of `g`, columns `cols`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn run_steps<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize, const HARD: bool>(
-    c: &[Vec<R>; C],
-    k: &[R],
-    x: Grid<'_, R>,
-    cols: &Range<usize>,
+fn store_rows<R: NeuronReal>(
+    g: &GridMut<'_, R>,
     t0: usize,
-    len: usize,
-    seg: &mut [Vec<R>; S],
+    cols: &Range<usize>,
+    w: usize,
+    tiles: &[Tile<R>],
 ) {
-    let n = cols.len();
-    for m in 0..len {
-        let xs = x.row(t0 + m, cols.clone());
-        tiles!(n, |base, w| {
-            let ct = loads(c, base, w);
-            let kt = load(k, base, w);
-            let xt = load(xs, base, w);
-            let mut zt = loads(&seg_row(seg, m, n), base, w);
-            for j in 0..W {
-                let cj = col(&ct, j);
-                let zj = col(&zt, j);
-                let s = spike(M::u(&cj, kt[j], &zj));
-                set_col(&mut zt, j, M::step::<R, HARD>(&cj, &zj, xt[j], s));
-            }
-            for q in 0..S {
-                store(&mut seg[q][(m + 1) * n..(m + 2) * n], base, w, &zt[q]);
-            }
-        });
+    for (m, tile) in tiles.iter().enumerate() {
+        store(g, t0 + m, cols, w, tile);
     }
 }
 
-/// `g'(u(z))` over a row of states: `u` by tiles, then the surrogate's kernel.
-#[inline(always)]
-fn grad_row<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
-    sg: &dyn GradKernel,
-    c: &[Vec<R>; C],
-    k: &[R],
-    z: [&[R]; S],
-    out: &mut [R],
-) {
-    let n = out.len();
-    tiles!(n, |base, w| {
-        let ct = loads(c, base, w);
-        let kt = load(k, base, w);
-        let zt = loads(&z, base, w);
-        let mut ut = [zero(); W];
-        for j in 0..W {
-            ut[j] = M::u(&col(&ct, j), kt[j], &col(&zt, j));
-        }
-        store(out, base, w, &ut);
-    });
-    R::grad_row(sg, out);
+/// The blocks of `BLOCK` columns of `cols`.
+fn blocks(cols: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+    let end = cols.end;
+    cols.step_by(BLOCK).map(move |b| b..(b + BLOCK).min(end))
 }
 
 #[inline(always)]
@@ -280,39 +317,45 @@ pub fn forward_block<
     cols: Range<usize>,
     io: &Forward<'_, R, S, C>,
 ) {
-    let n = cols.len();
     let steps = io.x.steps();
-    let c = owned_rows(&io.c, &cols);
-    let k = scales::<R, M, S, C>(&c, n);
-    let mut state: [Vec<R>; S] = owned_rows(&io.z0, &cols);
-    for t in 0..steps {
-        let xs = io.x.row(t, cols.clone());
-        let ss = io.spikes.row_mut(t, cols.clone());
-        tiles!(n, |base, w| {
-            let ct = loads(&c, base, w);
-            let kt = load(&k, base, w);
-            let xt = load(xs, base, w);
-            let mut zt = loads(&state, base, w);
-            let mut out = [zero(); W];
-            for j in 0..W {
-                let cj = col(&ct, j);
-                let zj = col(&zt, j);
-                let s = spike(M::u(&cj, kt[j], &zj));
-                let zn = M::step::<R, HARD>(&cj, &zj, xt[j], s);
-                set_col(&mut zt, j, zn);
-                out[j] = spike(M::u(&cj, kt[j], &zn));
-            }
-            stores(&mut state, base, w, &zt);
-            store(ss, base, w, &out);
+    for blk in blocks(cols) {
+        let consts = tile_consts::<R, M, S, C>(&io.c, &blk);
+        // Per tile: the state and its spike (the previous step's output).
+        let mut state = Vec::with_capacity(consts.len());
+        tiles!(blk.clone(), |ti, cols, w| {
+            let (c, k) = &consts[ti];
+            let z = loads(&io.z0, 0, &cols, w);
+            let s: Tile<R> = from_fn(|j| spike(M::u(&col(c, j), k[j], &col(&z, j))));
+            state.push((z, s));
         });
-        if let Some(saved) = &io.saved {
-            if (t + 1) % stride == 0 || t + 1 == steps {
-                for q in 0..S {
-                    saved[q]
-                        .row_mut(t / stride, cols.clone())
-                        .copy_from_slice(&state[q][..n]);
+        // A chunk's inputs (see `load_rows`; buffering the spikes too made
+        // the forward slower).
+        let mut xs = [[zero::<R>(); W]; CHUNK];
+        for t0 in (0..steps).step_by(CHUNK) {
+            let len = CHUNK.min(steps - t0);
+            tiles!(blk.clone(), |ti, cols, w| {
+                // Copies on the stack: see `W`.
+                let (c, k) = consts[ti];
+                let (mut z, mut s) = state[ti];
+                load_rows(&io.x, t0, &cols, w, &mut xs[..len]);
+                for m in 0..len {
+                    let xt = xs[m];
+                    for j in 0..W {
+                        let cj = col(&c, j);
+                        let zn = M::step::<R, HARD>(&cj, &col(&z, j), xt[j], s[j]);
+                        set_col(&mut z, j, zn);
+                        s[j] = spike(M::u(&cj, k[j], &zn));
+                    }
+                    let t = t0 + m;
+                    store(&io.spikes, t, &cols, w, &s);
+                    if let Some(saved) = &io.saved {
+                        if (t + 1) % stride == 0 || t + 1 == steps {
+                            stores(saved, t / stride, &cols, w, &z);
+                        }
+                    }
                 }
-            }
+                state[ti] = (z, s);
+            });
         }
     }
 }
@@ -329,62 +372,57 @@ pub fn tangent_block<
     cols: Range<usize>,
     io: &Tangent<'_, R, S, C>,
 ) {
-    let n = cols.len();
     let steps = io.x.steps();
-    let c = owned_rows(&io.c, &cols);
-    let dc = owned_rows(&io.dc, &cols);
-    let k = scales::<R, M, S, C>(&c, n);
-    // seg holds [z_{t-1}; z_t]; dz the tangent of z_{t-1}, then of z_t.
-    let mut seg: [Vec<R>; S] = from_fn(|q| {
-        let mut v = vec![zero(); 2 * n];
-        v[..n].copy_from_slice(io.z0[q].row(0, cols.clone()));
-        v
-    });
-    let mut dz: [Vec<R>; S] = owned_rows(&io.dz0, &cols);
-    let mut g_prev = vec![zero(); n];
-    let mut g_now = vec![zero(); n];
-    grad_row::<R, M, S, C>(sg, &c, &k, seg_row(&seg, 0, n), &mut g_prev);
-    for t in 0..steps {
-        run_steps::<R, M, S, C, HARD>(&c, &k, io.x, &cols, t, 1, &mut seg);
-        grad_row::<R, M, S, C>(sg, &c, &k, seg_row(&seg, 1, n), &mut g_now);
-        let xs = io.x.row(t, cols.clone());
-        let dxs = io.dx.row(t, cols.clone());
-        let dss = io.dspikes.row_mut(t, cols.clone());
-        tiles!(n, |base, w| {
-            let ct = loads(&c, base, w);
-            let dct = loads(&dc, base, w);
-            let kt = load(&k, base, w);
-            let zpt = loads(&seg_row(&seg, 0, n), base, w);
-            let znt = loads(&seg_row(&seg, 1, n), base, w);
-            let mut dzt = loads(&dz, base, w);
-            let (xt, dxt) = (load(xs, base, w), load(dxs, base, w));
-            let (gpt, gnt) = (load(&g_prev, base, w), load(&g_now, base, w));
-            let mut out = [zero(); W];
-            for j in 0..W {
-                let (cj, dcj, zpj, dzj) = (col(&ct, j), col(&dct, j), col(&zpt, j), col(&dzt, j));
-                let s = spike(M::u(&cj, kt[j], &zpj));
-                let ds = gpt[j] * M::u_jvp(&cj, kt[j], &zpj, &dzj, &dcj);
-                let dzn = M::step_jvp::<R, HARD>(&cj, &zpj, xt[j], s, &dzj, dxt[j], ds, &dcj);
-                set_col(&mut dzt, j, dzn);
-                out[j] = gnt[j] * M::u_jvp(&cj, kt[j], &col(&znt, j), &dzn, &dcj);
-            }
-            stores(&mut dz, base, w, &dzt);
-            store(dss, base, w, &out);
+    // seg: the states of a tile's chunk, row 0 its initial state; grads: their g'.
+    let mut seg = [[[zero::<R>(); W]; S]; CHUNK + 1];
+    let mut grads = [[zero::<R>(); W]; CHUNK + 1];
+    let (mut xs, mut dxs) = ([[zero::<R>(); W]; CHUNK], [[zero::<R>(); W]; CHUNK]);
+    let (mut outs, mut dzs) = ([[zero::<R>(); W]; CHUNK], [[[zero::<R>(); W]; S]; CHUNK]);
+    for blk in blocks(cols) {
+        let consts = tile_consts::<R, M, S, C>(&io.c, &blk);
+        // Per tile: the tangents of the constants, the state and its tangent.
+        let mut state = Vec::with_capacity(consts.len());
+        tiles!(blk.clone(), |_ti, cols, w| {
+            let dc = loads(&io.dc, 0, &cols, w);
+            state.push((dc, loads(&io.z0, 0, &cols, w), loads(&io.dz0, 0, &cols, w)));
         });
-        for q in 0..S {
-            io.dz[q]
-                .row_mut(t, cols.clone())
-                .copy_from_slice(&dz[q][..n]);
-            seg[q].copy_within(n..2 * n, 0);
+        for t0 in (0..steps).step_by(CHUNK) {
+            let len = CHUNK.min(steps - t0);
+            tiles!(blk.clone(), |ti, cols, w| {
+                // Copies on the stack: see `W`.
+                let (c, k) = consts[ti];
+                let (dc, z, mut dz) = state[ti];
+                load_rows(&io.x, t0, &cols, w, &mut xs[..len]);
+                load_rows(&io.dx, t0, &cols, w, &mut dxs[..len]);
+                seg[0] = z;
+                run_steps::<R, M, S, C, HARD>(&c, &k, &xs[..len], &mut seg[..=len]);
+                grads_of::<R, M, S, C>(sg, &c, &k, &seg[..=len], &mut grads);
+                for m in 0..len {
+                    let (xt, dxt) = (xs[m], dxs[m]);
+                    let (zp, zn) = (seg[m], seg[m + 1]);
+                    let (gp, gn) = (grads[m], grads[m + 1]);
+                    let mut out = [zero(); W];
+                    for j in 0..W {
+                        let (cj, dcj, zpj, dzj) =
+                            (col(&c, j), col(&dc, j), col(&zp, j), col(&dz, j));
+                        let s = spike(M::u(&cj, k[j], &zpj));
+                        let ds = gp[j] * M::u_jvp(&cj, k[j], &zpj, &dzj, &dcj);
+                        let dzn =
+                            M::step_jvp::<R, HARD>(&cj, &zpj, xt[j], s, &dzj, dxt[j], ds, &dcj);
+                        set_col(&mut dz, j, dzn);
+                        out[j] = gn[j] * M::u_jvp(&cj, k[j], &col(&zn, j), &dzn, &dcj);
+                    }
+                    outs[m] = out;
+                    dzs[m] = dz;
+                }
+                store_rows(&io.dspikes, t0, &cols, w, &outs[..len]);
+                for m in 0..len {
+                    stores(&io.dz, t0 + m, &cols, w, &dzs[m]);
+                }
+                state[ti] = (dc, seg[len], dz);
+            });
         }
-        std::mem::swap(&mut g_prev, &mut g_now);
     }
-}
-
-/// Neurons per BPTT block for segments of `stride` steps and `S` states.
-pub fn bptt_block_size(stride: usize, states: usize) -> usize {
-    let per_neuron = (stride + 1) * (states + 1) * 8;
-    (SEGMENT_BYTES / per_neuron).clamp(64, BLOCK) / W * W
 }
 
 #[inline(always)]
@@ -400,99 +438,110 @@ pub fn bptt_block<
     cols: Range<usize>,
     io: &Bptt<'_, R, S, C>,
 ) {
-    let n = cols.len();
     let steps = io.x.steps();
-    let c = owned_rows(&io.c, &cols);
-    let k = scales::<R, M, S, C>(&c, n);
-    let mut lam: [Vec<R>; S] = from_fn(|_| vec![zero(); n]);
-    let mut lcs: [Vec<R>; C] = from_fn(|_| vec![zero(); n]);
     let seg_len = stride.min(steps.max(1));
-    let mut seg: [Vec<R>; S] = from_fn(|_| vec![zero(); (seg_len + 1) * n]);
-    let mut grads = vec![zero(); (seg_len + 1) * n];
-    let mut carried = vec![zero(); n];
     let segments = steps.div_ceil(stride);
-    for j in (0..segments).rev() {
-        let t0 = j * stride;
-        let len = stride.min(steps - t0);
-        for q in 0..S {
-            let start = if j == 0 {
-                io.z0[q].row(0, cols.clone())
-            } else {
-                io.saved[q].row(j - 1, cols.clone())
-            };
-            seg[q][..n].copy_from_slice(start);
-        }
-        run_steps::<R, M, S, C, HARD>(&c, &k, io.x, &cols, t0, len, &mut seg);
-        // The segment's last state starts the segment processed before it:
-        // its g' row is that segment's row 0, kept in `carried`.
-        let fresh = if j + 1 == segments { len + 1 } else { len };
-        for m in 0..fresh {
-            let row = &mut grads[m * n..(m + 1) * n];
-            grad_row::<R, M, S, C>(sg, &c, &k, seg_row(&seg, m, n), row);
-        }
-        if fresh == len {
-            grads[len * n..(len + 1) * n].copy_from_slice(&carried);
-        }
-        carried.copy_from_slice(&grads[..n]);
-        for m in (0..len).rev() {
-            let t = t0 + m;
-            for q in 0..S {
-                if let Some(ct) = &io.ct_z[q] {
-                    for (l, &v) in lam[q].iter_mut().zip(ct.row(t, cols.clone())) {
-                        *l = *l + v;
-                    }
-                }
+    // seg: a tile's segment states, row 0 its checkpoint; grads: their g'.
+    let mut seg = vec![[[zero::<R>(); W]; S]; seg_len + 1];
+    let mut grads = vec![[zero::<R>(); W]; seg_len + 1];
+    // A tile's segment of inputs and `ct_x` (see `load_rows`).
+    let (mut xs, mut cts) = (
+        vec![[zero::<R>(); W]; seg_len],
+        vec![[zero::<R>(); W]; seg_len],
+    );
+    let mut outs = vec![[zero::<R>(); W]; seg_len];
+    // A block's segment of `x`, `ct_spikes` and `ct_x`, `[len, block]`: the
+    // rows are copied whole, in and out. Read tile by tile, a segment's rows
+    // were `stride` streams per operand, too many for the hardware prefetcher:
+    // BPTT at 2^16 neurons slowed with the stride.
+    let bn = cols.len().min(BLOCK);
+    let (mut xb, mut cb, mut ob) = (
+        vec![zero::<R>(); seg_len * bn],
+        vec![zero::<R>(); seg_len * bn],
+        vec![zero::<R>(); seg_len * bn],
+    );
+    for blk in blocks(cols) {
+        let bn = blk.len();
+        let consts = tile_consts::<R, M, S, C>(&io.c, &blk);
+        // Per tile: the state cotangent, the constants' cotangents and the g'
+        // of the first state of the segment processed last.
+        let zeros = [zero::<R>(); W];
+        let mut acc = vec![([zeros; S], [zeros; C], zeros); consts.len()];
+        for j in (0..segments).rev() {
+            let t0 = j * stride;
+            let len = stride.min(steps - t0);
+            for m in 0..len {
+                let row = m * bn..(m + 1) * bn;
+                xb[row.clone()].copy_from_slice(io.x.row(t0 + m, blk.clone()));
+                cb[row].copy_from_slice(io.ct_spikes.row(t0 + m, blk.clone()));
             }
-            let xs = io.x.row(t, cols.clone());
-            let cts = io.ct_spikes.row(t, cols.clone());
-            let ctx = io.ct_x.row_mut(t, cols.clone());
-            let (zp, zn) = (seg_row(&seg, m, n), seg_row(&seg, m + 1, n));
-            let gp = &grads[m * n..(m + 1) * n];
-            let gn = &grads[(m + 1) * n..(m + 2) * n];
-            tiles!(n, |base, w| {
-                let ct = loads(&c, base, w);
-                let kt = load(&k, base, w);
-                let mut lt = loads(&lam, base, w);
-                let mut lct = loads(&lcs, base, w);
-                let (zpt, znt) = (loads(&zp, base, w), loads(&zn, base, w));
-                let (gpt, gnt) = (load(gp, base, w), load(gn, base, w));
-                let (xt, ctst) = (load(xs, base, w), load(cts, base, w));
-                let mut out = [zero(); W];
-                for i in 0..W {
-                    let cj = col(&ct, i);
-                    let mut lz = col(&lt, i);
-                    let mut lc = col(&lct, i);
-                    M::u_vjp(
-                        &cj,
-                        kt[i],
-                        &col(&znt, i),
-                        ctst[i] * gnt[i],
-                        &mut lz,
-                        &mut lc,
-                    );
-                    let zpj = col(&zpt, i);
-                    let s = spike(M::u(&cj, kt[i], &zpj));
-                    let (mut lzp, ct_x, ct_s) =
-                        M::step_vjp::<R, HARD>(&cj, &zpj, xt[i], s, &lz, &mut lc);
-                    M::u_vjp(&cj, kt[i], &zpj, ct_s * gpt[i], &mut lzp, &mut lc);
-                    out[i] = ct_x;
-                    set_col(&mut lt, i, lzp);
-                    set_col(&mut lct, i, lc);
+            tiles!(blk.clone(), |ti, cols, w| {
+                // Copies on the stack: see `W`.
+                let (c, k) = consts[ti];
+                let (mut lam, mut lc, mut carried) = acc[ti];
+                let off = cols.start - blk.start;
+                for m in 0..len {
+                    xs[m] = tile_of(&xb[m * bn + off..], w);
+                    cts[m] = tile_of(&cb[m * bn + off..], w);
                 }
-                stores(&mut lam, base, w, &lt);
-                stores(&mut lcs, base, w, &lct);
-                store(ctx, base, w, &out);
+                seg[0] = if j == 0 {
+                    loads(&io.z0, 0, &cols, w)
+                } else {
+                    loads(&io.saved, j - 1, &cols, w)
+                };
+                run_steps::<R, M, S, C, HARD>(&c, &k, &xs[..len], &mut seg[..=len]);
+                // The segment's last state starts the segment processed before
+                // it: its g' is that segment's row 0, kept in `carried`.
+                let fresh = if j + 1 == segments { len + 1 } else { len };
+                grads_of::<R, M, S, C>(sg, &c, &k, &seg[..fresh], &mut grads);
+                if fresh == len {
+                    grads[len] = carried;
+                }
+                carried = grads[0];
+                for m in (0..len).rev() {
+                    let t = t0 + m;
+                    for q in 0..S {
+                        if let Some(ct) = &io.ct_z[q] {
+                            let v = load(ct, t, &cols, w);
+                            for i in 0..W {
+                                lam[q][i] = lam[q][i] + v[i];
+                            }
+                        }
+                    }
+                    let (xt, ctst) = (xs[m], cts[m]);
+                    let (zp, zn) = (seg[m], seg[m + 1]);
+                    let (gp, gn) = (grads[m], grads[m + 1]);
+                    let mut out = [zero(); W];
+                    for i in 0..W {
+                        let cj = col(&c, i);
+                        let mut lz = col(&lam, i);
+                        let mut lci = col(&lc, i);
+                        M::u_vjp(&cj, k[i], &col(&zn, i), ctst[i] * gn[i], &mut lz, &mut lci);
+                        let zpj = col(&zp, i);
+                        let s = spike(M::u(&cj, k[i], &zpj));
+                        let (mut lzp, ct_x, ct_s) =
+                            M::step_vjp::<R, HARD>(&cj, &zpj, xt[i], s, &lz, &mut lci);
+                        M::u_vjp(&cj, k[i], &zpj, ct_s * gp[i], &mut lzp, &mut lci);
+                        out[i] = ct_x;
+                        set_col(&mut lam, i, lzp);
+                        set_col(&mut lc, i, lci);
+                    }
+                    outs[m] = out;
+                }
+                for m in 0..len {
+                    let dst = &mut ob[m * bn + off..m * bn + off + w];
+                    dst.copy_from_slice(&outs[m][..w]);
+                }
+                acc[ti] = (lam, lc, carried);
             });
+            for m in 0..len {
+                let row = &ob[m * bn..(m + 1) * bn];
+                io.ct_x.row_mut(t0 + m, blk.clone()).copy_from_slice(row);
+            }
         }
-    }
-    for q in 0..S {
-        io.ct_z0[q]
-            .row_mut(0, cols.clone())
-            .copy_from_slice(&lam[q][..n]);
-    }
-    for q in 0..C {
-        io.ct_c[q]
-            .row_mut(0, cols.clone())
-            .copy_from_slice(&lcs[q][..n]);
+        tiles!(blk.clone(), |ti, cols, w| {
+            stores(&io.ct_z0, 0, &cols, w, &acc[ti].0);
+            stores(&io.ct_c, 0, &cols, w, &acc[ti].1);
+        });
     }
 }
