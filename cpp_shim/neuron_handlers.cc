@@ -6,8 +6,10 @@
 //
 // A model has S states and C constants (the kernel reports both). Sequences
 // are time-major [T, *shape]; states and constants [*shape]; checkpoints
-// [ceil(T / stride), *shape]. All float32 or float64 (the Python layer widens
-// half precision first).
+// [ceil(T / stride), *shape]. All float32 or float64, except that the
+// sequences x, dx, ct_spikes and the results spikes, dspikes, ct_x may be
+// float16 or bfloat16 with float32 for the rest (the kernels convert as they
+// load and store).
 //
 //   spikegrad_neuron_forward(x, z0[S], c[C]) -> (spikes, saved[S])
 //       saved: checkpoints, or S empty placeholders (not kept)
@@ -234,13 +236,24 @@ ffi::Error PassImpl(Pass pass, ffi::ThreadPool pool, ffi::RemainingArgs args,
     if (b.has_error()) return b.error();
     outs.push_back(**b);
   }
-  ffi::DataType dtype = ins[0].element_type();
-  if (dtype != ffi::DataType::F32 && dtype != ffi::DataType::F64) {
-    return Invalid(op, "operands must be float32 or float64");
+  // The sequences' dtype (x's) and the compute dtype (the first state's).
+  ffi::DataType io = ins[0].element_type();
+  ffi::DataType dtype = ins[1].element_type();
+  bool half = io == ffi::DataType::F16 || io == ffi::DataType::BF16;
+  if ((dtype != ffi::DataType::F32 && dtype != ffi::DataType::F64) ||
+      !(io == dtype || (half && dtype == ffi::DataType::F32))) {
+    return Invalid(op,
+                   "operands must be float32 or float64 (x may be float16 or "
+                   "bfloat16 with float32 states)");
   }
-  for (const auto* group : {&ins, &outs}) {
-    for (const ffi::AnyBuffer& b : *group) {
-      if (b.element_type() != dtype) {
+  // x, and dx (tangent) or ct_spikes (BPTT), and the first result.
+  auto is_io = [&](bool in, size_t i) {
+    return i == 0 || (in && pass != kForward && i == 1 + 2 * S + C);
+  };
+  for (bool in : {true, false}) {
+    const auto& group = in ? ins : outs;
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (group[i].element_type() != (is_io(in, i) ? io : dtype)) {
         return Invalid(op, "operand dtypes differ");
       }
     }
@@ -297,13 +310,17 @@ ffi::Error PassImpl(Pass pass, ffi::ThreadPool pool, ffi::RemainingArgs args,
   for (size_t i = 0; i < ins.size(); ++i) {
     if (layout.ins[i] == kAny) in_addr[i] = in_addr[i] ? in_addr[i] : 1;
   }
-  bool f64 = dtype == ffi::DataType::F64;
+  // The kernel's precision: 0 f32, 1 f64, 2 f16 sequences, 3 bf16 sequences.
+  uint8_t precision = io == ffi::DataType::F64    ? 1
+                      : io == ffi::DataType::F16  ? 2
+                      : io == ffi::DataType::BF16 ? 3
+                                                  : 0;
   rust::Slice<const size_t> in_slice(
       reinterpret_cast<const size_t*>(in_addr.data()), in_addr.size());
   rust::Slice<const size_t> out_slice(
       reinterpret_cast<const size_t*>(out_addr.data()), out_addr.size());
   return Columns(op, pool, n, steps, [&](int64_t b, int64_t e) {
-    neuron_pass(k, static_cast<uint8_t>(pass), f64, steps, n, b, e, in_slice,
+    neuron_pass(k, static_cast<uint8_t>(pass), precision, steps, n, b, e, in_slice,
                 out_slice);
   });
 }

@@ -27,13 +27,14 @@ mod ffi {
         fn neuron_states(k: &NeuronFused) -> usize;
         /// The model's constant count.
         fn neuron_consts(k: &NeuronFused) -> usize;
-        /// Run pass `pass` (0 forward, 1 tangent, 2 BPTT) in f64 (else f32)
-        /// over columns `begin..end`.
+        /// Run pass `pass` (0 forward, 1 tangent, 2 BPTT) over columns
+        /// `begin..end` in `precision`: 0 f32, 1 f64, 2 f32 with f16
+        /// sequences, 3 f32 with bf16 sequences.
         #[allow(clippy::too_many_arguments)]
         unsafe fn neuron_pass(
             k: &NeuronFused,
             pass: u8,
-            f64: bool,
+            precision: u8,
             steps: usize,
             n: usize,
             begin: usize,
@@ -110,7 +111,7 @@ fn check_addresses(
 unsafe fn neuron_pass(
     k: &NeuronFused,
     pass: u8,
-    f64: bool,
+    precision: u8,
     steps: usize,
     n: usize,
     begin: usize,
@@ -140,13 +141,24 @@ unsafe fn neuron_pass(
         let kern = &k.0;
         // SAFETY: the caller's contract, and the counts checked above.
         unsafe {
-            match (pass, f64) {
-                (0, false) => kern.forward_f32(steps, n, cols, ins, outs),
-                (1, false) => kern.tangent_f32(steps, n, cols, ins, outs),
-                (2, false) => kern.bptt_f32(steps, n, cols, ins, outs),
-                (0, true) => kern.forward_f64(steps, n, cols, ins, outs),
-                (1, true) => kern.tangent_f64(steps, n, cols, ins, outs),
-                _ => kern.bptt_f64(steps, n, cols, ins, outs),
+            match (pass, precision) {
+                (0, 0) => kern.forward_f32(steps, n, cols, ins, outs),
+                (1, 0) => kern.tangent_f32(steps, n, cols, ins, outs),
+                (2, 0) => kern.bptt_f32(steps, n, cols, ins, outs),
+                (0, 1) => kern.forward_f64(steps, n, cols, ins, outs),
+                (1, 1) => kern.tangent_f64(steps, n, cols, ins, outs),
+                (2, 1) => kern.bptt_f64(steps, n, cols, ins, outs),
+                (0, 2) => kern.forward_f16(steps, n, cols, ins, outs),
+                (1, 2) => kern.tangent_f16(steps, n, cols, ins, outs),
+                (2, 2) => kern.bptt_f16(steps, n, cols, ins, outs),
+                (0, 3) => kern.forward_bf16(steps, n, cols, ins, outs),
+                (1, 3) => kern.tangent_bf16(steps, n, cols, ins, outs),
+                (2, 3) => kern.bptt_bf16(steps, n, cols, ins, outs),
+                _ => {
+                    return Err(format!(
+                        "spikegrad: neuron pass {pass}: unknown precision {precision}"
+                    ))
+                }
             }
         }
         Ok(())

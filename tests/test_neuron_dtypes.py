@@ -52,6 +52,43 @@ def test_half_precision_grad(model, dtype):
         np.testing.assert_array_equal(np.asarray(a, np.float32), np.asarray(b.astype(dtype), np.float32))
 
 
+def _tn_converts(text, steps, n):
+    """The lines of a compiled HLO text that convert a ``[steps, n]`` array."""
+    return [line for line in text.splitlines() if " convert(" in line and f"[{steps},{n}]" in line]
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16])
+def test_half_precision_runs_in_the_kernels(model, dtype):
+    """The compiled CPU programs of a half-precision forward and of its vjp pass
+    x, the spikes and their cotangents to the custom calls as they are: no
+    convert of a [T, N] array outside them. The results equal the float32
+    computation on the widened input, rounded once."""
+    steps, n = 23, 136
+    x, z0 = inputs(34, steps, (n,), model, dtype=dtype)
+    wide = tuple(z.astype(jnp.float32) for z in z0)
+    ct = jnp.asarray(np.random.default_rng(3).normal(size=(steps, n)), dtype)
+
+    def fwd(x):
+        return call(model, x, wide, spk_fun=sg.MultiGaussianGrad())
+
+    def grad(x, ct):
+        _, pull = jax.vjp(fwd, x)
+        return pull(ct)[0]
+
+    for f, args in ((fwd, (x,)), (grad, (x, ct))):
+        text = jax.jit(f).lower(*args).compile().as_text()
+        assert "spikegrad_neuron_forward" in text
+        assert _tn_converts(text, steps, n) == []
+    assert "spikegrad_neuron_bptt" in jax.jit(grad).lower(x, ct).compile().as_text()
+    s, g = fwd(x), grad(x, ct)
+    assert s.dtype == dtype and g.dtype == dtype
+    x32 = x.astype(jnp.float32)
+    np.testing.assert_array_equal(np.asarray(s, np.float32), np.asarray(fwd(x32)))
+    want = grad(x32, ct.astype(jnp.float32)).astype(dtype)
+    np.testing.assert_array_equal(np.asarray(g, np.float32), np.asarray(want, np.float32))
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_float32_and_float64_keep_their_dtype(model, x64):
     for dtype in (jnp.float32, jnp.float64):

@@ -322,6 +322,34 @@ def test_forward_without_keep_writes_no_state():
     assert [p.shape for p in placeholders] == [(0,), (0,)]
 
 
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_half_precision_sequences(dtype):
+    """Half-precision x, dx, ct_spikes with float32 states: the float32 passes
+    on the widened sequences, the sequence results rounded once."""
+    x, z0, c = inputs("alif", 9, (40,), jnp.float32)
+    xh = x.astype(dtype)
+    xw = xh.astype(np.float32)
+    kw = dict(model="alif", surrogate="sigmoid", params=(3.0,), hard_reset=False, stride=4, interpret=True)
+    spikes, saved = _pallas.forward(xh, z0, c, keep=True, **kw)
+    want, saved32 = _pallas.forward(xw, z0, c, keep=True, **kw)
+    assert spikes.dtype == dtype and all(a.dtype == jnp.float32 for a in saved)
+    np.testing.assert_array_equal(np.asarray(spikes, np.float32), np.asarray(want))
+    cts = like(xw, 5).astype(dtype)
+    ct_x, ct_z0, ct_c = _pallas.bptt(xh, z0, c, saved, cts, (None, None), **kw)
+    w_x, w_z0, w_c = _pallas.bptt(xw, z0, c, saved32, cts.astype(np.float32), (None, None), **kw)
+    assert ct_x.dtype == dtype and all(a.dtype == jnp.float32 for a in ct_z0 + ct_c)
+    np.testing.assert_array_equal(np.asarray(ct_x, np.float32), np.asarray(w_x.astype(dtype), np.float32))
+    for a, b in zip(ct_z0 + ct_c, w_z0 + w_c):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    dx = like(xw, 6).astype(dtype)
+    dspikes, dz = _pallas.tangent(xh, z0, c, saved, dx, z0, c, **kw)
+    w_ds, w_dz = _pallas.tangent(xw, z0, c, saved32, dx.astype(np.float32), z0, c, **kw)
+    assert dspikes.dtype == dtype and all(a.dtype == jnp.float32 for a in dz)
+    np.testing.assert_array_equal(np.asarray(dspikes, np.float32), np.asarray(w_ds.astype(dtype), np.float32))
+    for a, b in zip(dz, w_dz):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 def test_block_size():
     assert _pallas.block_size(1) == _pallas.MIN_BLOCK
     assert _pallas.block_size(1 << 22) == _pallas.MAX_BLOCK
@@ -343,7 +371,10 @@ def test_errors():
     with pytest.raises(ValueError, match="states"):
         _pallas.forward(x, z0 + z0, c, **kw, params=(3.0,))
     with pytest.raises(TypeError, match="float32 or float64"):
-        _pallas.forward(x.astype(jnp.bfloat16), z0, c, **kw, params=(3.0,))
+        _pallas.forward(x.astype(jnp.int32), z0, c, **kw, params=(3.0,))
+    with pytest.raises(TypeError, match="float32"):  # bfloat16 x takes float32 states
+        half = tuple(a.astype(jnp.bfloat16) for a in z0)
+        _pallas.forward(x.astype(jnp.bfloat16), half, c, **kw, params=(3.0,))
     with pytest.raises(ValueError, match="checkpoints"):
         _pallas.bptt(x, z0, c, z0, x, (None,), **{k: v for k, v in kw.items() if k != "keep"}, params=(3.0,))
 

@@ -13,19 +13,23 @@
 //! ```
 //!
 //! Sequences are `[steps, n]`, states and constants `[n]`, checkpoints
-//! `[ceil(steps / stride), n]`.
+//! `[ceil(steps / stride), n]`. The `f16`/`bf16` passes compute in f32 and
+//! take `x`, `dx`, `ct_spikes`, `spikes`, `dspikes` and `ct_x` in that type,
+//! the rest in f32.
 
 use std::marker::PhantomData;
 use std::ops::Range;
 
+use half::{bf16, f16};
 use multiversion::multiversion;
+use multiversion::target::match_target;
 
 use super::model::Model;
-use super::passes::{bptt_block, forward_block, tangent_block, Bptt, Forward, Tangent};
+use super::passes::{bptt_block, forward_block, tangent_block, Bptt, Forward, Seq, Tangent};
 use super::{Grid, GridMut};
 use crate::kernels::GradKernel;
 
-/// One pass's signature for one precision.
+/// One pass's signature for one precision (of the sequences).
 macro_rules! pass_signatures {
     ($($pass:ident: $r:ty),+) => {
         $(
@@ -46,6 +50,8 @@ pub trait NeuronKernel: Send + Sync {
     fn consts(&self) -> usize;
     pass_signatures!(forward_f32: f32, tangent_f32: f32, bptt_f32: f32);
     pass_signatures!(forward_f64: f64, tangent_f64: f64, bptt_f64: f64);
+    pass_signatures!(forward_f16: f16, tangent_f16: f16, bptt_f16: f16);
+    pass_signatures!(forward_bf16: bf16, tangent_bf16: bf16, bptt_bf16: bf16);
 }
 
 /// The kernel of model `M` with a surrogate's gradient kernel.
@@ -101,7 +107,8 @@ fn groups<const G: usize>(mut addrs: &[usize], lens: [usize; G]) -> [&[usize]; G
     })
 }
 
-/// The multiversioned passes of one precision, generic over model and surrogate.
+/// The multiversioned passes of one precision, generic over model, surrogate
+/// and the sequences' type `E`. `f16c`: a constant in each clone.
 macro_rules! passes {
     ($forward:ident, $tangent:ident, $bptt:ident, $r:ty) => {
         #[multiversion(targets(
@@ -109,16 +116,17 @@ macro_rules! passes {
             "x86_64+avx2+fma+f16c",
             "aarch64+neon"
         ))]
-        fn $forward<M: Model<S, C>, const S: usize, const C: usize>(
+        fn $forward<E: Seq<$r>, M: Model<S, C>, const S: usize, const C: usize>(
             hard: bool,
             stride: usize,
             cols: Range<usize>,
-            io: &Forward<'_, $r, S, C>,
+            io: &Forward<'_, E, $r, S, C>,
         ) {
+            let f16c = match_target! { "x86_64+avx+f16c" => true, _ => false };
             if hard {
-                forward_block::<$r, M, S, C, true>(stride, cols, io);
+                forward_block::<E, $r, M, S, C, true>(f16c, stride, cols, io);
             } else {
-                forward_block::<$r, M, S, C, false>(stride, cols, io);
+                forward_block::<E, $r, M, S, C, false>(f16c, stride, cols, io);
             }
         }
 
@@ -127,16 +135,17 @@ macro_rules! passes {
             "x86_64+avx2+fma+f16c",
             "aarch64+neon"
         ))]
-        fn $tangent<M: Model<S, C>, const S: usize, const C: usize>(
+        fn $tangent<E: Seq<$r>, M: Model<S, C>, const S: usize, const C: usize>(
             sg: &dyn GradKernel,
             hard: bool,
             cols: Range<usize>,
-            io: &Tangent<'_, $r, S, C>,
+            io: &Tangent<'_, E, $r, S, C>,
         ) {
+            let f16c = match_target! { "x86_64+avx+f16c" => true, _ => false };
             if hard {
-                tangent_block::<$r, M, S, C, true>(sg, cols, io);
+                tangent_block::<E, $r, M, S, C, true>(f16c, sg, cols, io);
             } else {
-                tangent_block::<$r, M, S, C, false>(sg, cols, io);
+                tangent_block::<E, $r, M, S, C, false>(f16c, sg, cols, io);
             }
         }
 
@@ -145,17 +154,18 @@ macro_rules! passes {
             "x86_64+avx2+fma+f16c",
             "aarch64+neon"
         ))]
-        fn $bptt<M: Model<S, C>, const S: usize, const C: usize>(
+        fn $bptt<E: Seq<$r>, M: Model<S, C>, const S: usize, const C: usize>(
             sg: &dyn GradKernel,
             hard: bool,
             stride: usize,
             cols: Range<usize>,
-            io: &Bptt<'_, $r, S, C>,
+            io: &Bptt<'_, E, $r, S, C>,
         ) {
+            let f16c = match_target! { "x86_64+avx+f16c" => true, _ => false };
             if hard {
-                bptt_block::<$r, M, S, C, true>(sg, stride, cols, io);
+                bptt_block::<E, $r, M, S, C, true>(f16c, sg, stride, cols, io);
             } else {
-                bptt_block::<$r, M, S, C, false>(sg, stride, cols, io);
+                bptt_block::<E, $r, M, S, C, false>(f16c, sg, stride, cols, io);
             }
         }
     };
@@ -164,9 +174,10 @@ macro_rules! passes {
 passes!(forward_f32, tangent_f32, bptt_f32, f32);
 passes!(forward_f64, tangent_f64, bptt_f64, f64);
 
-/// The trait's methods of one precision: build the grids, run the pass.
+/// The trait's methods of one precision: build the grids (the sequences in
+/// `$e`), run the pass.
 macro_rules! methods {
-    ($forward:ident, $tangent:ident, $bptt:ident, $r:ty) => {
+    ($forward:ident, $tangent:ident, $bptt:ident => $fwd:ident, $tan:ident, $bp:ident, $r:ty, $e:ty) => {
         unsafe fn $forward(
             &self,
             steps: usize,
@@ -178,14 +189,14 @@ macro_rules! methods {
             let [x, z0, c] = groups(ins, [1, S, C]);
             let [spikes, saved] = groups(outs, [1, S]);
             let rows = steps.div_ceil(self.stride);
-            let io = Forward::<$r, S, C> {
+            let io = Forward::<$e, $r, S, C> {
                 x: grid(x[0], steps, n),
                 z0: grids(z0, 1, n),
                 c: grids(c, 1, n),
                 spikes: grid_mut(spikes[0], steps, n),
                 saved: (saved[0] != 0).then(|| grids_mut(saved, rows, n)),
             };
-            $forward::<M, S, C>(self.hard, self.stride, cols, &io);
+            $fwd::<$e, M, S, C>(self.hard, self.stride, cols, &io);
         }
 
         unsafe fn $tangent(
@@ -198,7 +209,7 @@ macro_rules! methods {
         ) {
             let [x, z0, c, _saved, dx, dz0, dc] = groups(ins, [1, S, C, S, 1, S, C]);
             let [dspikes, dz] = groups(outs, [1, S]);
-            let io = Tangent::<$r, S, C> {
+            let io = Tangent::<$e, $r, S, C> {
                 x: grid(x[0], steps, n),
                 z0: grids(z0, 1, n),
                 c: grids(c, 1, n),
@@ -208,7 +219,7 @@ macro_rules! methods {
                 dspikes: grid_mut(dspikes[0], steps, n),
                 dz: grids_mut(dz, steps, n),
             };
-            $tangent::<M, S, C>(&*self.surrogate, self.hard, cols, &io);
+            $tan::<$e, M, S, C>(&*self.surrogate, self.hard, cols, &io);
         }
 
         unsafe fn $bptt(
@@ -222,7 +233,7 @@ macro_rules! methods {
             let [x, z0, c, saved, cts, ct_z] = groups(ins, [1, S, C, S, 1, S]);
             let [ct_x, ct_z0, ct_c] = groups(outs, [1, S, C]);
             let rows = steps.div_ceil(self.stride);
-            let io = Bptt::<$r, S, C> {
+            let io = Bptt::<$e, $r, S, C> {
                 x: grid(x[0], steps, n),
                 z0: grids(z0, 1, n),
                 c: grids(c, 1, n),
@@ -233,7 +244,7 @@ macro_rules! methods {
                 ct_z0: grids_mut(ct_z0, 1, n),
                 ct_c: grids_mut(ct_c, 1, n),
             };
-            $bptt::<M, S, C>(&*self.surrogate, self.hard, self.stride, cols, &io);
+            $bp::<$e, M, S, C>(&*self.surrogate, self.hard, self.stride, cols, &io);
         }
     };
 }
@@ -245,6 +256,8 @@ impl<M: Model<S, C>, const S: usize, const C: usize> NeuronKernel for Fused<M, S
     fn consts(&self) -> usize {
         C
     }
-    methods!(forward_f32, tangent_f32, bptt_f32, f32);
-    methods!(forward_f64, tangent_f64, bptt_f64, f64);
+    methods!(forward_f32, tangent_f32, bptt_f32 => forward_f32, tangent_f32, bptt_f32, f32, f32);
+    methods!(forward_f64, tangent_f64, bptt_f64 => forward_f64, tangent_f64, bptt_f64, f64, f64);
+    methods!(forward_f16, tangent_f16, bptt_f16 => forward_f32, tangent_f32, bptt_f32, f32, f16);
+    methods!(forward_bf16, tangent_bf16, bptt_bf16 => forward_f32, tangent_f32, bptt_f32, f32, bf16);
 }

@@ -22,6 +22,12 @@
 //! are the forward pass's bit for bit. The tangent pass runs forward in time
 //! and recomputes the states in chunks of [`CHUNK`] steps as it goes.
 //!
+//! **Half precision.** The sequences (`x`, `dx`, `ct_spikes`; `spikes`,
+//! `dspikes`, `ct_x`) may be f16 or bf16 with f32 for the rest ([`Seq`]): the
+//! tile loads widen them (exactly) and the tile stores round to nearest even,
+//! once, so the results are those of the f32 passes on the widened input,
+//! rounded, without separate conversion passes over the `[T, n]` arrays.
+//!
 //! `g'` is computed over a tile's whole segment (or chunk) of states by the
 //! surrogate's own vectorized kernel (`GradKernel::grad_in_place_*`, one
 //! dynamic call per tile and segment): inside the recurrence loops the costlier
@@ -35,8 +41,11 @@
 use std::array::from_fn;
 use std::ops::Range;
 
+use half::{bf16, f16};
+
 use super::model::Model;
 use super::{Grid, GridMut, NeuronReal};
+use crate::convert;
 use crate::kernels::GradKernel;
 
 /// Neurons per tile. The loops compute on tiles copied into arrays on the
@@ -67,37 +76,86 @@ fn spike<R: NeuronReal>(u: R) -> R {
     }
 }
 
-/// The inputs and outputs of one pass over columns `cols`, as grids.
-pub struct Forward<'a, R, const S: usize, const C: usize> {
-    pub x: Grid<'a, R>,
+/// The element type `Self` of the sequences of a pass computing in `R`.
+/// `f16c`: the caller's CPU has the F16C and AVX instructions
+/// (`convert::widen_f16`).
+pub trait Seq<R>: Copy + Send + Sync + 'static {
+    /// `dst = src`, widened (exact).
+    fn widen(f16c: bool, src: &[Self], dst: &mut [R]);
+    /// `dst = src`, rounded to nearest even.
+    fn narrow(f16c: bool, src: &[R], dst: &mut [Self]);
+}
+
+macro_rules! same_seq {
+    ($($r:ty),+) => {$(
+        impl Seq<$r> for $r {
+            #[inline(always)]
+            fn widen(_: bool, src: &[$r], dst: &mut [$r]) {
+                dst.copy_from_slice(src);
+            }
+            #[inline(always)]
+            fn narrow(_: bool, src: &[$r], dst: &mut [$r]) {
+                dst.copy_from_slice(src);
+            }
+        }
+    )+};
+}
+same_seq!(f32, f64);
+
+impl Seq<f32> for f16 {
+    #[inline(always)]
+    fn widen(f16c: bool, src: &[f16], dst: &mut [f32]) {
+        convert::widen_f16(f16c, src, dst);
+    }
+    #[inline(always)]
+    fn narrow(f16c: bool, src: &[f32], dst: &mut [f16]) {
+        convert::narrow_f16(f16c, src, dst);
+    }
+}
+
+impl Seq<f32> for bf16 {
+    #[inline(always)]
+    fn widen(_: bool, src: &[bf16], dst: &mut [f32]) {
+        convert::widen_bf16(src, dst);
+    }
+    #[inline(always)]
+    fn narrow(_: bool, src: &[f32], dst: &mut [bf16]) {
+        convert::narrow_bf16(src, dst);
+    }
+}
+
+/// The inputs and outputs of one pass over columns `cols`, as grids; the
+/// sequences in `E`.
+pub struct Forward<'a, E, R, const S: usize, const C: usize> {
+    pub x: Grid<'a, E>,
     pub z0: [Grid<'a, R>; S],
     pub c: [Grid<'a, R>; C],
-    pub spikes: GridMut<'a, R>,
+    pub spikes: GridMut<'a, E>,
     /// Checkpoints `[ceil(T / stride), n]`, or none.
     pub saved: Option<[GridMut<'a, R>; S]>,
 }
 
-pub struct Tangent<'a, R, const S: usize, const C: usize> {
-    pub x: Grid<'a, R>,
+pub struct Tangent<'a, E, R, const S: usize, const C: usize> {
+    pub x: Grid<'a, E>,
     pub z0: [Grid<'a, R>; S],
     pub c: [Grid<'a, R>; C],
-    pub dx: Grid<'a, R>,
+    pub dx: Grid<'a, E>,
     pub dz0: [Grid<'a, R>; S],
     pub dc: [Grid<'a, R>; C],
-    pub dspikes: GridMut<'a, R>,
+    pub dspikes: GridMut<'a, E>,
     pub dz: [GridMut<'a, R>; S],
 }
 
-pub struct Bptt<'a, R, const S: usize, const C: usize> {
-    pub x: Grid<'a, R>,
+pub struct Bptt<'a, E, R, const S: usize, const C: usize> {
+    pub x: Grid<'a, E>,
     pub z0: [Grid<'a, R>; S],
     pub c: [Grid<'a, R>; C],
     /// Checkpoints as the forward pass wrote them.
     pub saved: [Grid<'a, R>; S],
-    pub ct_spikes: Grid<'a, R>,
+    pub ct_spikes: Grid<'a, E>,
     /// Cotangents of the every-step states (stride 1 only); none: zero.
     pub ct_z: [Option<Grid<'a, R>>; S],
-    pub ct_x: GridMut<'a, R>,
+    pub ct_x: GridMut<'a, E>,
     pub ct_z0: [GridMut<'a, R>; S],
     pub ct_c: [GridMut<'a, R>; C],
 }
@@ -260,16 +318,42 @@ fn tile_consts<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
 /// stores of the `[T, n]` rows interleaved in the compute loops, loads
 /// stalled on stores at the same offset in a page (4K aliasing; the rows and
 /// the buffers cover every offset), and BPTT slowed with the stride.
+/// A sequence's tiles are widened to `R` here.
 #[inline(always)]
-fn load_rows<R: NeuronReal>(
-    g: &Grid<'_, R>,
+fn load_rows<E: Seq<R>, R: NeuronReal>(
+    f16c: bool,
+    g: &Grid<'_, E>,
     t0: usize,
     cols: &Range<usize>,
     w: usize,
     tiles: &mut [Tile<R>],
 ) {
     for (m, tile) in tiles.iter_mut().enumerate() {
-        *tile = load(g, t0 + m, cols, w);
+        let src = g.row(t0 + m, cols.clone());
+        if w == W {
+            E::widen(f16c, &src[..W], tile);
+        } else {
+            *tile = [zero(); W];
+            E::widen(f16c, src, &mut tile[..w]);
+        }
+    }
+}
+
+/// [`store`] for a sequence: the tile rounded to `E`.
+#[inline(always)]
+fn store_seq<E: Seq<R>, R: NeuronReal>(
+    f16c: bool,
+    g: &GridMut<'_, E>,
+    t: usize,
+    cols: &Range<usize>,
+    w: usize,
+    v: &Tile<R>,
+) {
+    let dst = g.row_mut(t, cols.clone());
+    if w == W {
+        E::narrow(f16c, v, &mut dst[..W]);
+    } else {
+        E::narrow(f16c, &v[..w], dst);
     }
 }
 
@@ -285,17 +369,18 @@ fn tile_of<R: NeuronReal>(src: &[R], w: usize) -> Tile<R> {
     out
 }
 
-/// `tiles` into rows `t0..t0 + tiles.len()` of `g`, columns `cols`.
+/// `tiles` into rows `t0..t0 + tiles.len()` of the sequence `g`, columns `cols`.
 #[inline(always)]
-fn store_rows<R: NeuronReal>(
-    g: &GridMut<'_, R>,
+fn store_rows<E: Seq<R>, R: NeuronReal>(
+    f16c: bool,
+    g: &GridMut<'_, E>,
     t0: usize,
     cols: &Range<usize>,
     w: usize,
     tiles: &[Tile<R>],
 ) {
     for (m, tile) in tiles.iter().enumerate() {
-        store(g, t0 + m, cols, w, tile);
+        store_seq(f16c, g, t0 + m, cols, w, tile);
     }
 }
 
@@ -307,15 +392,17 @@ fn blocks(cols: Range<usize>) -> impl Iterator<Item = Range<usize>> {
 
 #[inline(always)]
 pub fn forward_block<
+    E: Seq<R>,
     R: NeuronReal,
     M: Model<S, C>,
     const S: usize,
     const C: usize,
     const HARD: bool,
 >(
+    f16c: bool,
     stride: usize,
     cols: Range<usize>,
-    io: &Forward<'_, R, S, C>,
+    io: &Forward<'_, E, R, S, C>,
 ) {
     let steps = io.x.steps();
     for blk in blocks(cols) {
@@ -337,7 +424,7 @@ pub fn forward_block<
                 // Copies on the stack: see `W`.
                 let (c, k) = consts[ti];
                 let (mut z, mut s) = state[ti];
-                load_rows(&io.x, t0, &cols, w, &mut xs[..len]);
+                load_rows(f16c, &io.x, t0, &cols, w, &mut xs[..len]);
                 for m in 0..len {
                     let xt = xs[m];
                     for j in 0..W {
@@ -347,7 +434,7 @@ pub fn forward_block<
                         s[j] = spike(M::u(&cj, k[j], &zn));
                     }
                     let t = t0 + m;
-                    store(&io.spikes, t, &cols, w, &s);
+                    store_seq(f16c, &io.spikes, t, &cols, w, &s);
                     if let Some(saved) = &io.saved {
                         if (t + 1) % stride == 0 || t + 1 == steps {
                             stores(saved, t / stride, &cols, w, &z);
@@ -362,15 +449,17 @@ pub fn forward_block<
 
 #[inline(always)]
 pub fn tangent_block<
+    E: Seq<R>,
     R: NeuronReal,
     M: Model<S, C>,
     const S: usize,
     const C: usize,
     const HARD: bool,
 >(
+    f16c: bool,
     sg: &dyn GradKernel,
     cols: Range<usize>,
-    io: &Tangent<'_, R, S, C>,
+    io: &Tangent<'_, E, R, S, C>,
 ) {
     let steps = io.x.steps();
     // seg: the states of a tile's chunk, row 0 its initial state; grads: their g'.
@@ -392,8 +481,8 @@ pub fn tangent_block<
                 // Copies on the stack: see `W`.
                 let (c, k) = consts[ti];
                 let (dc, z, mut dz) = state[ti];
-                load_rows(&io.x, t0, &cols, w, &mut xs[..len]);
-                load_rows(&io.dx, t0, &cols, w, &mut dxs[..len]);
+                load_rows(f16c, &io.x, t0, &cols, w, &mut xs[..len]);
+                load_rows(f16c, &io.dx, t0, &cols, w, &mut dxs[..len]);
                 seg[0] = z;
                 run_steps::<R, M, S, C, HARD>(&c, &k, &xs[..len], &mut seg[..=len]);
                 grads_of::<R, M, S, C>(sg, &c, &k, &seg[..=len], &mut grads);
@@ -415,7 +504,7 @@ pub fn tangent_block<
                     outs[m] = out;
                     dzs[m] = dz;
                 }
-                store_rows(&io.dspikes, t0, &cols, w, &outs[..len]);
+                store_rows(f16c, &io.dspikes, t0, &cols, w, &outs[..len]);
                 for m in 0..len {
                     stores(&io.dz, t0 + m, &cols, w, &dzs[m]);
                 }
@@ -427,16 +516,18 @@ pub fn tangent_block<
 
 #[inline(always)]
 pub fn bptt_block<
+    E: Seq<R>,
     R: NeuronReal,
     M: Model<S, C>,
     const S: usize,
     const C: usize,
     const HARD: bool,
 >(
+    f16c: bool,
     sg: &dyn GradKernel,
     stride: usize,
     cols: Range<usize>,
-    io: &Bptt<'_, R, S, C>,
+    io: &Bptt<'_, E, R, S, C>,
 ) {
     let steps = io.x.steps();
     let seg_len = stride.min(steps.max(1));
@@ -472,8 +563,8 @@ pub fn bptt_block<
             let len = stride.min(steps - t0);
             for m in 0..len {
                 let row = m * bn..(m + 1) * bn;
-                xb[row.clone()].copy_from_slice(io.x.row(t0 + m, blk.clone()));
-                cb[row].copy_from_slice(io.ct_spikes.row(t0 + m, blk.clone()));
+                E::widen(f16c, io.x.row(t0 + m, blk.clone()), &mut xb[row.clone()]);
+                E::widen(f16c, io.ct_spikes.row(t0 + m, blk.clone()), &mut cb[row]);
             }
             tiles!(blk.clone(), |ti, cols, w| {
                 // Copies on the stack: see `W`.
@@ -536,7 +627,7 @@ pub fn bptt_block<
             });
             for m in 0..len {
                 let row = &ob[m * bn..(m + 1) * bn];
-                io.ct_x.row_mut(t0 + m, blk.clone()).copy_from_slice(row);
+                E::narrow(f16c, row, io.ct_x.row_mut(t0 + m, blk.clone()));
             }
         }
         tiles!(blk.clone(), |ti, cols, w| {

@@ -356,3 +356,123 @@ fn bad_kernels_are_errors() {
     assert!(neuron_kernel("lif", "sigmoid", &[2.0], false, 0).is_err());
     assert!(neuron_kernel("alif", "nope", &[], false, 1).is_err());
 }
+
+/// f16/bf16 sequences: the f32 passes on the widened sequences, the sequence
+/// results rounded once (forward and BPTT, every model, two column ranges).
+#[test]
+fn half_sequences_equal_the_widened_f32_passes() {
+    use half::{bf16, f16};
+    fn run<H: Copy + PartialEq + std::fmt::Debug>(
+        model: &str,
+        narrow: impl Fn(f32) -> H,
+        widen: impl Fn(H) -> f32,
+        half_pass: impl Fn(&dyn crate::neurons::kernel::NeuronKernel, u8, &[usize], &[usize]),
+    ) {
+        let (x, z0, c) = inputs(model);
+        let xh: Vec<H> = x.iter().map(|&v| narrow(v as f32)).collect();
+        let xw: Vec<f32> = xh.iter().map(|&v| widen(v)).collect();
+        let z0: Vec<Vec<f32>> = z0
+            .iter()
+            .map(|v| v.iter().map(|&a| a as f32).collect())
+            .collect();
+        let c: Vec<Vec<f32>> = c
+            .iter()
+            .map(|v| v.iter().map(|&a| a as f32).collect())
+            .collect();
+        let cts: Vec<H> = values(T * N, 60, -0.6, 1.0)
+            .iter()
+            .map(|&v| narrow(v as f32))
+            .collect();
+        let ctw: Vec<f32> = cts.iter().map(|&v| widen(v)).collect();
+        let k = neuron_kernel(model, "sigmoid", &[2.0], false, 4).unwrap();
+        let s = z0.len();
+        let rows = T.div_ceil(4);
+        // (x, spikes, saved) addresses of each precision.
+        let mut spikes32 = vec![0f32; T * N];
+        let mut spikes_h = vec![narrow(0.0); T * N];
+        let mut saved32 = vec![vec![0f32; rows * N]; s];
+        let mut saved_h = vec![vec![0f32; rows * N]; s];
+        let mut ctx32 = vec![0f32; T * N];
+        let mut ctx_h = vec![narrow(0.0); T * N];
+        let mut rest32 = vec![vec![0f32; N]; s + c.len()];
+        let mut rest_h = vec![vec![0f32; N]; s + c.len()];
+        let fixed: Vec<usize> = z0.iter().chain(&c).map(|v| v.as_ptr() as usize).collect();
+        for (xa, sp, sv, cta, cx, rest, half) in [
+            (
+                xw.as_ptr() as usize,
+                spikes32.as_mut_ptr() as usize,
+                &mut saved32,
+                ctw.as_ptr() as usize,
+                ctx32.as_mut_ptr() as usize,
+                &mut rest32,
+                false,
+            ),
+            (
+                xh.as_ptr() as usize,
+                spikes_h.as_mut_ptr() as usize,
+                &mut saved_h,
+                cts.as_ptr() as usize,
+                ctx_h.as_mut_ptr() as usize,
+                &mut rest_h,
+                true,
+            ),
+        ] {
+            let ins = [vec![xa], fixed.clone()].concat();
+            let mut outs = vec![sp];
+            outs.extend(sv.iter_mut().map(|v| v.as_mut_ptr() as usize));
+            let mut bins = ins.clone();
+            bins.extend(sv.iter().map(|v| v.as_ptr() as usize));
+            bins.push(cta);
+            bins.extend(std::iter::repeat_n(0, s));
+            let mut bouts = vec![cx];
+            bouts.extend(rest.iter_mut().map(|v| v.as_mut_ptr() as usize));
+            for cols in [0..100, 100..N] {
+                // SAFETY: the buffers above have the documented sizes.
+                unsafe {
+                    if half {
+                        half_pass(&*k, 0, &ins, &outs);
+                        half_pass(&*k, 2, &bins, &bouts);
+                    } else {
+                        k.forward_f32(T, N, cols.clone(), &ins, &outs);
+                        k.bptt_f32(T, N, cols, &bins, &bouts);
+                    }
+                }
+                if half {
+                    break; // the closure runs all columns
+                }
+            }
+        }
+        let spikes_w: Vec<H> = spikes32.iter().map(|&v| narrow(v)).collect();
+        assert_eq!(spikes_h, spikes_w, "{model}: spikes");
+        assert_eq!(saved_h, saved32, "{model}: checkpoints");
+        let ctx_w: Vec<H> = ctx32.iter().map(|&v| narrow(v)).collect();
+        assert_eq!(ctx_h, ctx_w, "{model}: ct_x");
+        assert_eq!(rest_h, rest32, "{model}: ct_z0, ct_c");
+    }
+    for model in MODELS {
+        run(model, bf16::from_f32, bf16::to_f32, |k, pass, ins, outs| {
+            for cols in [0..100, 100..N] {
+                // SAFETY: as above.
+                unsafe {
+                    if pass == 0 {
+                        k.forward_bf16(T, N, cols, ins, outs)
+                    } else {
+                        k.bptt_bf16(T, N, cols, ins, outs)
+                    }
+                }
+            }
+        });
+        run(model, f16::from_f32, f16::to_f32, |k, pass, ins, outs| {
+            for cols in [0..100, 100..N] {
+                // SAFETY: as above.
+                unsafe {
+                    if pass == 0 {
+                        k.forward_f16(T, N, cols, ins, outs)
+                    } else {
+                        k.bptt_f16(T, N, cols, ins, outs)
+                    }
+                }
+            }
+        });
+    }
+}

@@ -212,8 +212,10 @@ def run(
 
     surrogate = _fused_surrogate(spk_fun)
     if surrogate is not None and x.dtype in NATIVE_DTYPES:
+        # Half precision: the kernels read x and write the spikes in x's dtype
+        # and compute in float32, with no separate conversion passes.
         spikes, *states = neuron_forward_p.bind(
-            x.astype(ct),
+            x,
             *states0,
             *c,
             model=model.name,
@@ -226,7 +228,7 @@ def run(
         )
     else:
         spikes, states = scan_states(model.name, spk_fun, x.astype(ct), states0, c, hard)
-    spikes = spikes.astype(x.dtype)
+        spikes = spikes.astype(x.dtype)
     if final_states:
         return spikes, tuple(s[-1] if x.shape[0] else z for s, z in zip(states, states0))
     return (spikes, tuple(states)) if return_states else spikes

@@ -98,35 +98,46 @@ def _rows(seq, stride):
     return seq if stride == 1 else seq[checkpoint_steps(seq.shape[0], stride)]
 
 
+def _wide(a, like):
+    """A half-precision sequence widened to the states' dtype (``like``'s)."""
+    return a.astype(like.dtype)
+
+
 def xla_forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep):
-    """The forward primitive's pass in jnp: ``(spikes, saved)``."""
+    """The forward primitive's pass in jnp: ``(spikes, saved)``. A half-precision
+    ``x`` (float32 states) is widened, the spikes narrowed back."""
     check_params(surrogate, params)
-    spikes, states = scan_states(model, heaviside(surrogate, params), x, z0, c, hard_reset)
-    saved = tuple(_rows(s, stride) for s in states) if keep else tuple(placeholder(x.dtype) for _ in states)
-    return spikes, saved
+    ct = z0[0]
+    spikes, states = scan_states(model, heaviside(surrogate, params), _wide(x, ct), z0, c, hard_reset)
+    saved = tuple(_rows(s, stride) for s in states) if keep else tuple(placeholder(ct.dtype) for _ in states)
+    return spikes.astype(x.dtype), saved
 
 
 def xla_tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_reset, stride):
-    """The tangent primitive's pass in jnp: ``(dspikes, dz)``."""
+    """The tangent primitive's pass in jnp: ``(dspikes, dz)`` (half precision
+    as in ``xla_forward``)."""
     check_params(surrogate, params)
     spike = heaviside(surrogate, params)
+    ct = z0[0]
     _, (dspikes, dz) = jax.jvp(
         lambda x, z0, c: scan_states(model, spike, x, z0, c, hard_reset),
-        (x, tuple(z0), tuple(c)),
-        (dx, tuple(dz0), tuple(dc)),
+        (_wide(x, ct), tuple(z0), tuple(c)),
+        (_wide(dx, ct), tuple(dz0), tuple(dc)),
     )
-    return dspikes, tuple(dz)
+    return dspikes.astype(x.dtype), tuple(dz)
 
 
 def xla_bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_reset, stride):
     """The BPTT primitive's pass in jnp: ``(ct_x, ct_z0, ct_c)``; ``None`` in
-    ``ct_z`` for an absent state cotangent."""
+    ``ct_z`` for an absent state cotangent (half precision as in ``xla_forward``)."""
     check_params(surrogate, params)
     spike = heaviside(surrogate, params)
-    _, pullback = jax.vjp(lambda x, z0, c: scan_states(model, spike, x, z0, c, hard_reset), x, tuple(z0), tuple(c))
-    ct_z = tuple(jnp.zeros_like(x) if t is None else t for t in ct_z)
-    ct_x, ct_z0, ct_c = pullback((ct_spikes, ct_z))
-    return ct_x, tuple(ct_z0), tuple(ct_c)
+    ct = z0[0]
+    xw = _wide(x, ct)
+    _, pullback = jax.vjp(lambda x, z0, c: scan_states(model, spike, x, z0, c, hard_reset), xw, tuple(z0), tuple(c))
+    ct_z = tuple(jnp.zeros_like(xw) if t is None else t for t in ct_z)
+    ct_x, ct_z0, ct_c = pullback((_wide(ct_spikes, ct), ct_z))
+    return ct_x.astype(x.dtype), tuple(ct_z0), tuple(ct_c)
 
 
 # ---- the Pallas backend --------------------------------------------------

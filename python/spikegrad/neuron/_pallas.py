@@ -14,7 +14,10 @@ kernel body. The tangent step is ``jax.jvp`` of one step and the BPTT step
 derivatives.
 
 Signatures and semantics follow the neuron primitives (forward, tangent,
-BPTT): arrays are time-major ``[T, *shape]``, float32 or float64, one dtype;
+BPTT): arrays are time-major ``[T, *shape]``, float32 or float64, one dtype,
+except that the sequences ``x``, ``dx``, ``ct_spikes`` and the results
+``spikes``, ``dspikes``, ``ct_x`` may be float16 or bfloat16 with float32 for
+the rest (widened as loaded, rounded once as stored);
 states ``z0`` and constants ``c`` are ``[*shape]``; ``saved`` holds the
 checkpoint rows (row ``j`` = the state after step ``min((j+1)*stride, T)``).
 
@@ -229,8 +232,9 @@ class _Rows:
     """Masked loads and stores of one block of neurons: the block's columns
     past ``n`` (the last block's padding) are never read or written."""
 
-    def __init__(self, n, block):
+    def __init__(self, n, block, dtype):
         pl, self.plt = _pl()
+        self.dtype = dtype
         cols = pl.program_id(0) * block + lax.broadcasted_iota(jnp.int32, (block,), 0)
         self.mask = cols < n
 
@@ -242,7 +246,8 @@ class _Rows:
 
     def load(self, ref, row=None):
         r = self._at(ref, row)
-        return self.plt.load(r, mask=self.mask, other=0)
+        # Half-precision sequences are widened to the compute dtype as loaded.
+        return self.plt.load(r, mask=self.mask, other=0).astype(self.dtype)
 
     def store(self, ref, value, row=None):
         r = self._at(ref, row)
@@ -297,9 +302,13 @@ def _check(x, z0, c, m, surrogate, params, stride):
             f"spikegrad.neuron: model {m.name!r} takes {m.n_states} states and {m.n_consts} constants, "
             f"got {len(z0)} and {len(c)}"
         )
-    dtype = jnp.dtype(x.dtype)
-    if dtype not in (jnp.float32, jnp.float64):
-        raise TypeError(f"spikegrad.neuron: the Pallas kernels take float32 or float64, got {dtype}")
+    io_dtype = jnp.dtype(x.dtype)
+    if io_dtype not in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64):
+        raise TypeError(
+            "spikegrad.neuron: the Pallas kernels take float32 or float64 "
+            f"(x may be float16 or bfloat16), got {io_dtype}"
+        )
+    dtype = jnp.dtype(jnp.float32) if io_dtype.itemsize < 4 else io_dtype
     for a in (*z0, *c):
         if a.dtype != dtype or a.shape != x.shape[1:]:
             raise TypeError(
@@ -332,14 +341,14 @@ def forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep, int
         placeholders = tuple(jnp.zeros((0,), dtype) for _ in range(m.n_states))
     if steps == 0 or n == 0:
         saved = tuple(jnp.zeros((rows, *shape), dtype) for _ in z0) if keep else placeholders
-        return jnp.zeros(x.shape, dtype), saved
+        return jnp.zeros(x.shape, x.dtype), saved
     S, C = m.n_states, m.n_consts
     step = _step_fn(m, _heaviside, hard_reset)
     block = block_size(n)
 
     def kernel(x_ref, *refs):
         z0_refs, c_refs, (spikes_ref, *saved_refs) = refs[:S], refs[S : S + C], refs[S + C :]
-        io = _Rows(n, block)
+        io = _Rows(n, block, dtype)
         cs = tuple(io.load(r) for r in c_refs)
 
         def one(t, z):
@@ -359,7 +368,7 @@ def forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep, int
 
         _loop(0, steps, one, tuple(io.load(r) for r in z0_refs))
 
-    seq = jax.ShapeDtypeStruct((steps, n), dtype)
+    seq = jax.ShapeDtypeStruct((steps, n), x.dtype)
     outs = [(seq, steps)] + ([(jax.ShapeDtypeStruct((rows, n), dtype), rows)] * S if keep else [])
     ins = [(_seq(x, n), steps)] + [(a, None) for a in _flat(z0 + c, n)]
     spikes, *saved = _call(kernel, n, ins, outs, name=f"pallas_{model}_forward", interpret=interpret)
@@ -384,7 +393,7 @@ def tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_rese
     _check(dx, dz0, dc, m, surrogate, params, stride)
     S, C = m.n_states, m.n_consts
     if steps == 0 or n == 0:
-        return jnp.zeros(x.shape, dtype), tuple(jnp.zeros(x.shape, dtype) for _ in range(S))
+        return jnp.zeros(x.shape, x.dtype), tuple(jnp.zeros(x.shape, dtype) for _ in range(S))
     step = _step_fn(m, _spike_fn(surrogate, params), hard_reset)
     block = block_size(n)
 
@@ -392,7 +401,7 @@ def tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_rese
         z0_refs, c_refs, refs = refs[:S], refs[S : S + C], refs[S + C :]
         dx_ref, dz0_refs, dc_refs, refs = refs[0], refs[1 : 1 + S], refs[1 + S : 1 + S + C], refs[1 + S + C :]
         dspikes_ref, dz_refs = refs[0], refs[1:]
-        io = _Rows(n, block)
+        io = _Rows(n, block, dtype)
         cs = tuple(io.load(r) for r in c_refs)
         dcs = tuple(io.load(r) for r in dc_refs)
 
@@ -407,10 +416,11 @@ def tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_rese
         start = tuple(io.load(r) for r in z0_refs), tuple(io.load(r) for r in dz0_refs)
         _loop(0, steps, one, start)
 
-    seq = jax.ShapeDtypeStruct((steps, n), dtype)
+    seq, states = jax.ShapeDtypeStruct((steps, n), x.dtype), jax.ShapeDtypeStruct((steps, n), dtype)
     ins = [(_seq(x, n), steps)] + [(a, None) for a in _flat(z0 + c, n)]
     ins += [(_seq(dx, n), steps)] + [(a, None) for a in _flat(dz0 + dc, n)]
-    dspikes, *dz = _call(kernel, n, ins, [(seq, steps)] * (1 + S), name=f"pallas_{model}_tangent", interpret=interpret)
+    outs = [(seq, steps)] + [(states, steps)] * S
+    dspikes, *dz = _call(kernel, n, ins, outs, name=f"pallas_{model}_tangent", interpret=interpret)
     return dspikes.reshape(x.shape), tuple(d.reshape(x.shape) for d in dz)
 
 
@@ -435,7 +445,7 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
     rows = -(-steps // stride)
     if steps == 0 or n == 0:
         zero = jnp.zeros(shape, dtype)
-        return jnp.zeros(x.shape, dtype), (zero,) * S, (zero,) * C
+        return jnp.zeros(x.shape, x.dtype), (zero,) * S, (zero,) * C
     if len(saved) != S or any(tuple(s.shape) != (rows, *shape) for s in saved):
         raise ValueError(
             f"spikegrad.neuron: BPTT needs the forward pass's checkpoints, {S} arrays [{rows}, *shape] "
@@ -460,7 +470,7 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
             refs[1 + S : 1 + S + C],
             refs[1 + S + C :],
         )
-        io = _Rows(n, block)
+        io = _Rows(n, block, dtype)
         cs = tuple(io.load(r) for r in c_refs)
         z0s = tuple(io.load(r) for r in z0_refs)
 
@@ -516,7 +526,7 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
         for r, v in zip(ct_c_refs, ct_c):
             io.store(r, v)
 
-    seq = jax.ShapeDtypeStruct((steps, n), dtype)
+    seq = jax.ShapeDtypeStruct((steps, n), x.dtype)
     vec = jax.ShapeDtypeStruct((n,), dtype)
     ins = [(_seq(x, n), steps)] + [(a, None) for a in _flat(z0 + c, n)]
     ins += [(_seq(s, n), rows) for s in saved] + [(_seq(ct_spikes, n), steps)]

@@ -8,8 +8,12 @@ With ``S = model.n_states`` and ``C = model.n_consts`` (``_models``)::
 
 ``x`` and every other sequence are time-major ``[T, *shape]``; the initial
 states ``z0`` and the kernel constants ``c`` (and their tangents and
-cotangents) are per neuron, ``[*shape]``. All operands share one dtype,
-float32 or float64.
+cotangents) are per neuron, ``[*shape]``. The states, constants,
+checkpoints and their (co)tangents share one compute dtype, float32 or
+float64; the sequences ``x``, ``dx`` and ``ct_spikes`` and the results
+``spikes``, ``dspikes`` and ``ct_x`` have ``x``'s dtype, the compute dtype or,
+with float32, float16 or bfloat16 (the kernels widen on load and round to
+nearest even on store, once: the float32 computation on the widened input).
 
 * The forward primitive runs the time loop. With ``keep`` it also returns,
   per state, the checkpoints ``[ceil(T/stride), *shape]``: row ``j`` is the
@@ -59,6 +63,7 @@ __all__ = [
     "placeholder",
     "checkpoint_rows",
     "checkpoint_steps",
+    "compute_dtype",
 ]
 
 neuron_forward_p = Primitive("spikegrad_neuron_forward")
@@ -70,6 +75,14 @@ for _p in (neuron_forward_p, neuron_tangent_p, neuron_bptt_p):
     _p.def_impl(partial(dispatch.apply_primitive, _p))
 
 _DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
+_HALF = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
+
+
+def compute_dtype(dtype):
+    """The dtype the kernels compute and keep the states in for sequences of
+    ``dtype``: float32 for float16/bfloat16, else ``dtype``."""
+    dtype = jnp.dtype(dtype)
+    return jnp.dtype(jnp.float32) if dtype in _HALF else dtype
 
 
 def placeholder(dtype) -> jax.Array:
@@ -128,8 +141,9 @@ def _shape_str(a):
     return list(a.shape)
 
 
-def _check(op: str, model: str, stride: int, args, expected: int):
-    """The common checks; returns ``(T, shape, dtype)``."""
+def _check(op: str, model: str, stride: int, args, expected: int, io=(0,)):
+    """The common checks; ``io``: the positions of the sequences in ``x``'s
+    dtype (the others are in the compute dtype). Returns ``(T, shape, dtype)``."""
     s, c = _counts(model)
     if len(args) != expected:
         raise TypeError(
@@ -140,10 +154,13 @@ def _check(op: str, model: str, stride: int, args, expected: int):
     x = args[0]
     if x.ndim < 1:
         raise TypeError(f"spikegrad {op}: x must be a time-major [T, *shape] sequence, got shape {_shape_str(x)}")
-    dtypes = {a.dtype for a in args}
-    if len(dtypes) != 1 or x.dtype not in _DTYPES:
-        names = sorted(str(d) for d in dtypes)
-        raise TypeError(f"spikegrad {op}: operands must share one dtype, float32 or float64, got {names}")
+    ct = compute_dtype(x.dtype)
+    if ct not in _DTYPES or any(a.dtype != (x.dtype if i in io else ct) for i, a in enumerate(args)):
+        names = [str(a.dtype) for a in args]
+        raise TypeError(
+            f"spikegrad {op}: operands must share one dtype, float32 or float64, except that x, dx and "
+            f"ct_spikes may be float16 or bfloat16 with float32 for the rest; got {names}"
+        )
     return x.shape[0], tuple(x.shape[1:]), x.dtype
 
 
@@ -153,8 +170,8 @@ def _expect(op: str, what: str, a, shapes):
         raise TypeError(f"spikegrad {op}: {what} has shape {_shape_str(a)}, expected {want}")
 
 
-def _aval(like, shape):
-    return like.update(shape=tuple(shape), dtype=like.dtype, weak_type=False)
+def _aval(like, shape, dtype=None):
+    return like.update(shape=tuple(shape), dtype=like.dtype if dtype is None else dtype, weak_type=False)
 
 
 def _forward_abstract(*args, model, keep, stride, **_):
@@ -167,7 +184,7 @@ def _forward_abstract(*args, model, keep, stride, **_):
     for name, a in zip(m.consts, cs):
         _expect("neuron_forward", f"constant {name}", a, [shape])
     saved = (checkpoint_rows(steps, stride), *shape) if keep else (0,)
-    return [_aval(x, x.shape), *(_aval(x, saved) for _ in range(s))]
+    return [_aval(x, x.shape), *(_aval(x, saved, compute_dtype(x.dtype)) for _ in range(s))]
 
 
 def _check_linearization(op, model, stride, x, z0, cs, saved):
@@ -184,7 +201,7 @@ def _check_linearization(op, model, stride, x, z0, cs, saved):
 
 def _tangent_abstract(*args, model, stride, **_):
     s, c = _counts(model)
-    _check("neuron_tangent", model, stride, args, 2 + 3 * s + 2 * c)
+    _check("neuron_tangent", model, stride, args, 2 + 3 * s + 2 * c, io=(0, 1 + 2 * s + c))
     x, z0, cs, saved, dx, dz0, dc = split_tangent(model, args)
     _, shape = _check_linearization("neuron_tangent", model, stride, x, z0, cs, saved)
     m = _model(model)
@@ -193,19 +210,19 @@ def _tangent_abstract(*args, model, stride, **_):
         _expect("neuron_tangent", f"tangent of initial state {name}", a, [shape])
     for name, a in zip(m.consts, dc):
         _expect("neuron_tangent", f"tangent of constant {name}", a, [shape])
-    return [_aval(x, x.shape) for _ in range(1 + s)]
+    return [_aval(x, x.shape), *(_aval(x, x.shape, compute_dtype(x.dtype)) for _ in range(s))]
 
 
 def _bptt_abstract(*args, model, stride, **_):
     s, c = _counts(model)
-    _check("neuron_bptt", model, stride, args, 2 + 3 * s + c)
+    _check("neuron_bptt", model, stride, args, 2 + 3 * s + c, io=(0, 1 + 2 * s + c))
     x, z0, cs, saved, ct_spikes, ct_z = split_bptt(model, args)
     _, shape = _check_linearization("neuron_bptt", model, stride, x, z0, cs, saved)
     m = _model(model)
     _expect("neuron_bptt", "ct_spikes", ct_spikes, [x.shape])
     for name, a in zip(m.states, ct_z):
         _expect("neuron_bptt", f"cotangent of state {name}", a, [x.shape, (0,)])
-    return [_aval(x, x.shape), *(_aval(x, shape) for _ in range(s + c))]
+    return [_aval(x, x.shape), *(_aval(x, shape, compute_dtype(x.dtype)) for _ in range(s + c))]
 
 
 neuron_forward_p.def_abstract_eval(_forward_abstract)
@@ -250,7 +267,7 @@ def _forward_jvp(primals, tangents, *, keep, stride, **static):
     tx, tz0, tc = split_forward(model, tangents)
     # The tangent (and so the BPTT) pass needs the checkpoints: always keep them.
     spikes, *saved = neuron_forward_p.bind(*primals, keep=True, stride=stride, **static)
-    out = (spikes, *(saved if keep else (placeholder(x.dtype) for _ in saved)))
+    out = (spikes, *(saved if keep else (placeholder(compute_dtype(x.dtype)) for _ in saved)))
     if all(_is_zero(t) for t in tangents):
         return out, [_zero(jax.typeof(o)) for o in out]
     dx = _instantiate(tx, x)
@@ -287,7 +304,7 @@ def _bptt_jvp(primals, tangents, *, stride, **static):
     if _is_zero(t_cts) and all(_is_zero(t) or not r for t, r in zip(t_ctz, real)):
         return out, [_zero(jax.typeof(o)) for o in out]
     t_cts = _instantiate(t_cts, ct_spikes)
-    t_ctz = [t if (r and not _is_zero(t)) else placeholder(x.dtype) for t, r in zip(t_ctz, real)]
+    t_ctz = [t if (r and not _is_zero(t)) else placeholder(compute_dtype(x.dtype)) for t, r in zip(t_ctz, real)]
     return out, bptt(x, z0, cs, saved, t_cts, t_ctz, stride=stride, **static)
 
 
@@ -316,7 +333,7 @@ def _tangent_transpose(cts, *args, **static):
         return [*fixed, *(_maybe_zero(a) for a in (dx, *dz0, *dc))]
     x_aval = jax.typeof(x)
     ct_spikes = _instantiate(ct_spikes, x_aval)
-    ct_z = [placeholder(x_aval.dtype) if _is_zero(t) else t for t in ct_z]
+    ct_z = [placeholder(compute_dtype(x_aval.dtype)) if _is_zero(t) else t for t in ct_z]
     ct_x, *rest = bptt(x, z0, cs, saved, ct_spikes, ct_z, **static)
     ct_z0, ct_c = rest[: len(z0)], rest[len(z0) :]
     return [
