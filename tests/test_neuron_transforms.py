@@ -170,7 +170,8 @@ def _operands(T=5, shape=(3,), dtype=jnp.float32):
     "change, match",
     [
         (lambda x, z, c: (x, z[:1], c), "takes 10 operands"),
-        (lambda x, z, c: (x.astype(jnp.float16), z, c), "one dtype"),
+        # float16 x takes float32 states and constants
+        (lambda x, z, c: (x.astype(jnp.float16), [a.astype(jnp.float16) for a in z], c), "one dtype"),
         (lambda x, z, c: (x, [z[0].astype(jnp.float64), z[1]], c), "one dtype"),
         (lambda x, z, c: (x, [jnp.zeros((4,), jnp.float32), z[1]], c), "initial state V has shape"),
         (lambda x, z, c: (x, z, [*c[:6], jnp.zeros((1,), jnp.float32)]), "constant beta has shape"),
