@@ -262,27 +262,3 @@ def test_export_records_the_choice(value):
     want = np.asarray(t, np.float64) * multi_gaussian(np.asarray(x, np.float64), **PARAMS)
     np.testing.assert_array_equal(np.asarray(y), np.asarray(bt.MultiGaussianGrad(**PARAMS)(x)))
     assert_matches(np.asarray(d), want, np.asarray(t, np.float64), PEAK, value)
-
-
-@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64])
-def test_xla_scan_gradient_computes_g_in_the_forward_loop(dtype, x64):
-    """Under ``xla`` a scan's BPTT computes ``g'(x)`` in the forward loop and keeps
-    it, as braintools does, in every dtype: in the backward loop XLA gave the
-    exponentials kernels of their own (docs/perf.md, "In loops")."""
-
-    def loss(inputs):
-        def step(v, i_t):
-            v = 0.9 * v + i_t
-            s = SPIKE(v - 1.0)
-            return v - s, s
-
-        return jax.lax.scan(step, jnp.zeros_like(inputs[0]), inputs)[1].astype(jnp.float32).sum()
-
-    inputs = jnp.ones((5, 8), dtype)
-    with spikegrad.lowering("xla"):
-        jaxpr = jax.make_jaxpr(jax.grad(loss))(inputs).jaxpr
-    scans = [e for e in jaxpr.eqns if e.primitive.name == "scan"]
-    assert len(scans) == 2, jaxpr
-    forward, backward = (str(e.params["jaxpr"]) for e in scans)
-    assert GRAD in forward
-    assert GRAD not in backward

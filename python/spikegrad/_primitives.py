@@ -8,8 +8,8 @@ The JVP of ``spike_p`` is ``surrogate_grad_p(x, tx)``. ``surrogate_grad_p`` is
 linear in ``t`` and its transpose is itself (``g'(x)`` is a diagonal
 Jacobian), so forward mode (jvp, jacfwd, linearize) and reverse mode (grad,
 vjp, jacrev) run the same Rust kernel, and a reverse pass keeps only ``x`` as
-its residual. Where the gradient runs as XLA code instead (calls that
-``_policy.resolve`` gives to XLA on the CPU), the JVP is
+its residual. Where the gradient runs as XLA code instead (float32 and
+float64 calls that ``_policy.resolve`` gives to XLA on the CPU), the JVP is
 ``surrogate_grad_p(x, 1) * tx``, braintools' own structure: a reverse pass
 then computes ``g'(x)`` with the forward pass and keeps it as the residual
 (the same size as ``x``). In a ``lax.scan`` XLA then fuses ``g'(x)`` into
@@ -118,13 +118,9 @@ def _zeros_like_output(y):
     return ad.Zero(jax.typeof(y).to_tangent_aval())
 
 
-#: Dtypes whose JVP computes g'(x) first when the gradient is XLA code. In
-#: float32/float64, g'(x) * t rounds as the fused t * g'(x) does (once). In
-#: float16/bfloat16 it rounds twice, as braintools does (it rounds after every
-#: op); the fused form there kept the exponentials in the backward loop of a
-#: half-precision scan, where that loop's gradient ran at 0.5x braintools'
-#: (docs/perf.md, "In loops").
-_G_FIRST_DTYPES = tuple(jnp.dtype(d) for d in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64))
+#: Dtypes whose JVP computes g'(x) first when the gradient is XLA code: there
+#: g'(x) * t rounds as the fused t * g'(x) does (once, in the same dtype).
+_G_FIRST_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
 
 
 def _spike_jvp(primals, tangents, *, surrogate, params, lowering):
@@ -138,6 +134,7 @@ def _spike_jvp(primals, tangents, *, surrogate, params, lowering):
         return y, _zeros_like_output(y)
     if x.dtype in _G_FIRST_DTYPES and resolve(lowering, "grad", surrogate, x.size) == "xla":
         # g'(x) from x alone, then times the tangent (see the module docstring).
+        # Halves keep the fused form, so that t * g'(x) is rounded once.
         g = surrogate_grad_p.bind(x, lax.full_like(x, 1), surrogate=surrogate, params=params, lowering=lowering)
         return y, g * tx
     return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params, lowering=lowering)
