@@ -193,14 +193,7 @@ fn zero<R: NeuronReal>() -> R {
 /// Columns `cols` of row `t` (`w = cols.len() <= W`), zero-padded.
 #[inline(always)]
 fn load<R: NeuronReal>(g: &Grid<'_, R>, t: usize, cols: &Range<usize>, w: usize) -> Tile<R> {
-    let src = g.row(t, cols.clone());
-    let mut out = [zero(); W];
-    if w == W {
-        out.copy_from_slice(&src[..W]);
-    } else {
-        out[..w].copy_from_slice(&src[..w]);
-    }
-    out
+    tile_of(g.row(t, cols.clone()), w)
 }
 
 #[inline(always)]
