@@ -201,6 +201,11 @@ def _vjp_program(f):
     return jax.jit(prog)
 
 
+def _ones_like_output(f, x, z0):
+    out = jax.eval_shape(f, x, z0)
+    return jnp.ones(out.shape, out.dtype)
+
+
 def _pass_bytes(model, n, dtype, stride):
     """The traffic of the fused passes: forward reads ``x`` and writes the
     spikes; BPTT reads ``x``, the spike cotangent and the checkpoints (float32,
@@ -229,14 +234,16 @@ def floor_section(rep, cfg, results):
             dtype = DTYPES[dname]
             for n in cfg["sizes"]:
                 x, z0 = _inputs(model, n, dtype)
-                ct = jnp.ones_like(x)
                 cont = {
                     "brainpy.state": partial(brainpy_run, model),
                     "spikegrad": fused(model),
                     "K=1": fused(model, save_every=1),
                 }
+                # each contender's cotangent has its own output's dtype (brainpy.state's
+                # spikes take the float32 state's dtype for a bf16 input)
+                cts = {k: _ones_like_output(f, x, z0) for k, f in cont.items()}
                 temps = {
-                    k: _vjp_program(f).lower(x, z0, ct).compile().memory_analysis().temp_size_in_bytes
+                    k: _vjp_program(f).lower(x, z0, cts[k]).compile().memory_analysis().temp_size_in_bytes
                     for k, f in cont.items()
                 }
                 fns = {"copy": jax.jit(lambda a: a * 2)}
@@ -246,7 +253,7 @@ def floor_section(rep, cfg, results):
                     args[f"{k} forward"] = (x, z0)
                     call, vjp_fn = _backward(cont[k], x, z0)
                     fns[f"{k} BPTT"] = call
-                    args[f"{k} BPTT"] = (vjp_fn, ct)
+                    args[f"{k} BPTT"] = (vjp_fn, cts[k])
                 tm = time_interleaved(fns, args, cfg["repeats"])
                 t = {k: v.best for k, v in tm.items()}
                 bw = 2 * x.size * x.dtype.itemsize / t["copy"]

@@ -23,7 +23,11 @@ DTYPES = {"float32": np.float32, "bfloat16": ml_dtypes.bfloat16, "float16": np.f
 
 
 def _bits(a):
+    """The bit patterns, every NaN as one pattern: IEEE 754 leaves a NaN
+    result's sign unspecified, and XLA's eager and fused programs differ there."""
     a = np.asarray(a)
+    nan = np.isnan(a.astype(np.float32))
+    a = np.where(nan, np.asarray(np.nan, a.dtype), a)
     return a.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize])
 
 

@@ -112,14 +112,36 @@ def test_pallas_runs_the_surrogate_ops_as_xla(n):
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16])
 def test_auto_choices(dtype):
     """The step is XLA code at every size; the gradient is the kernel from the
-    threshold up."""
+    threshold up, but in bfloat16, where it is XLA code at every size."""
+    kernel = jnp.dtype(dtype).name not in _policy.XLA_GRAD_DTYPES
     for n in (1, THRESHOLD - 1, THRESHOLD, 1 << 16):
         x, t = data(n, dtype)
         assert targets(SPIKE, x) == set()
-        assert targets(vjp, x, t) == ({GRAD} if n >= THRESHOLD else set())
+        assert targets(vjp, x, t) == ({GRAD} if kernel and n >= THRESHOLD else set())
+        # The gradient of a direct call decides the same way.
+        direct = lambda x, t: spikegrad.surrogate_grad_apply(x, t, "multi_gaussian", tuple(PARAMS.values()))  # noqa: E731
+        assert targets(direct, x, t) == ({GRAD} if kernel and n >= THRESHOLD else set())
     assert _policy.resolve("auto", "spike", "multi_gaussian", 1 << 24) == "xla"
     assert _policy.resolve("auto", "grad", "multi_gaussian", THRESHOLD) == "native"
     assert _policy.resolve("auto", "grad", "multi_gaussian", THRESHOLD - 1) == "xla"
+    assert _policy.resolve("auto", "grad", "multi_gaussian", 1 << 24, jnp.dtype(jnp.bfloat16)) == "xla"
+    assert _policy.resolve("auto", "grad", "multi_gaussian", 1 << 24, jnp.dtype(jnp.float16)) == "native"
+    # A forced setting is kept in every dtype.
+    assert _policy.resolve("native", "grad", "multi_gaussian", 1, jnp.dtype(jnp.bfloat16)) == "native"
+
+
+def test_bfloat16_gradient_keeps_float32_residual():
+    """A bfloat16 reverse pass under auto keeps g'(x) in float32 (computed by
+    XLA with the forward pass) and rounds the product once: the compiled
+    gradient equals XLA's float32 gradient rounded to bfloat16."""
+    x, t = data(1 << 12, jnp.bfloat16)
+    _, vjp_fn = jax.vjp(sg.MultiGaussianGrad(**PARAMS), x)
+    kept = [leaf for leaf in jax.tree_util.tree_leaves(vjp_fn) if hasattr(leaf, "dtype") and leaf.shape == x.shape]
+    assert kept and all(leaf.dtype == jnp.float32 for leaf in kept)
+    got = np.asarray(jax.jit(vjp)(x, t)[1], np.float32)
+    with spikegrad.lowering("xla"):  # the same formula in float32 (auto: the kernel)
+        want = jax.jit(vjp)(x.astype(jnp.float32), t.astype(jnp.float32))[1].astype(jnp.bfloat16)
+    np.testing.assert_array_equal(got, np.asarray(want, np.float32))
 
 
 @pytest.mark.parametrize(

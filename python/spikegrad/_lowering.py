@@ -33,7 +33,7 @@ def _spike_cpu(ctx, x, *, surrogate, params, lowering):
 
 
 def _grad_cpu(ctx, x, t, *, surrogate, params, lowering):
-    if resolve(lowering, "grad", surrogate, ctx.avals_in[0].size) == "xla":
+    if resolve(lowering, "grad", surrogate, ctx.avals_in[0].size, ctx.avals_in[0].dtype) == "xla":
         return _grad_xla_lowering(ctx, x, t, surrogate=surrogate, params=params, lowering=lowering)
     return _grad_ffi(ctx, x, t, surrogate=surrogate, params=np.asarray(params, dtype=np.float64))
 

@@ -53,6 +53,13 @@ LOWERING = Setting(
 #: docs/perf.md ("Lowering policy").
 GRAD_NATIVE_MIN_SIZE = 256
 NATIVE_GRAD_SURROGATES = frozenset({"multi_gaussian", "q_pseudo_spike", "squarewave_fourier_series"})
+#: ``auto`` gives the gradient in these dtypes to XLA at every size: in a
+#: ``lax.scan`` the kernel's custom call splits XLA's loop fusions (bf16 scan
+#: gradient 0.48x-0.66x braintools with the kernel, 1.0x-1.3x as XLA code with
+#: ``g'(x)`` kept in float32); isolated, XLA code is still 1.8x-2.4x
+#: braintools there. float16 keeps the kernel: its XLA code is 0.8x-0.9x
+#: braintools isolated (docs/perf.md, "Lowering policy").
+XLA_GRAD_DTYPES = frozenset({"bfloat16"})
 
 
 def set_lowering(value: str) -> None:
@@ -75,7 +82,7 @@ def lowering(value: str):
     return LOWERING(value)
 
 
-def resolve(choice: str, op: str, surrogate: str, size: int) -> str:
+def resolve(choice: str, op: str, surrogate: str, size: int, dtype=None) -> str:
     """``native`` or ``xla`` for a CPU call of ``op`` (``"spike"`` or
     ``"grad"``) with the named surrogate on ``size`` elements under the
     setting value ``choice`` (``pallas``: ``xla``, the surrogate ops have no
@@ -86,6 +93,8 @@ def resolve(choice: str, op: str, surrogate: str, size: int) -> str:
         return choice
     if not isinstance(size, int):  # symbolic (jax.export shape polymorphism): assume large
         size = GRAD_NATIVE_MIN_SIZE
+    if op == "grad" and dtype is not None and str(dtype) in XLA_GRAD_DTYPES:
+        return "xla"
     if op == "grad" and surrogate in NATIVE_GRAD_SURROGATES and size >= GRAD_NATIVE_MIN_SIZE:
         return "native"
     return "xla"

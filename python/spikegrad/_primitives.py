@@ -8,11 +8,12 @@ The JVP of ``spike_p`` is ``surrogate_grad_p(x, tx)``. ``surrogate_grad_p`` is
 linear in ``t`` and its transpose is itself (``g'(x)`` is a diagonal
 Jacobian), so forward mode (jvp, jacfwd, linearize) and reverse mode (grad,
 vjp, jacrev) run the same Rust kernel, and a reverse pass keeps only ``x`` as
-its residual. Where the gradient runs as XLA code instead (float32 and
-float64 calls that ``_policy.resolve`` gives to XLA on the CPU), the JVP is
+its residual. Where the gradient runs as XLA code instead (calls that
+``_policy.resolve`` gives to XLA on the CPU), the JVP is
 ``surrogate_grad_p(x, 1) * tx``, braintools' own structure: a reverse pass
 then computes ``g'(x)`` with the forward pass and keeps it as the residual
-(the same size as ``x``). In a ``lax.scan`` XLA then fuses ``g'(x)`` into
+(the same size as ``x``; float32 for float16/bfloat16 ``x``, so that the
+product with the tangent is still rounded once). In a ``lax.scan`` XLA then fuses ``g'(x)`` into
 the forward loop's store; computed in the backward loop, where its value
 feeds both the carried cotangent and the stacked gradient, XLA's CPU fusion
 gives each exponential a kernel of its own (three more kernels per step for
@@ -121,6 +122,9 @@ def _zeros_like_output(y):
 #: Dtypes whose JVP computes g'(x) first when the gradient is XLA code: there
 #: g'(x) * t rounds as the fused t * g'(x) does (once, in the same dtype).
 _G_FIRST_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
+#: Halves compute g'(x) first in float32 and keep it in float32, so that
+#: g'(x) * t is still rounded once (to the half type, after the product).
+_HALF_DTYPES = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
 
 
 def _spike_jvp(primals, tangents, *, surrogate, params, lowering):
@@ -132,11 +136,17 @@ def _spike_jvp(primals, tangents, *, surrogate, params, lowering):
     y = lax.stop_gradient(spike_p.bind(x, surrogate=surrogate, params=params, lowering=lowering))
     if type(tx) is ad.Zero:
         return y, _zeros_like_output(y)
-    if x.dtype in _G_FIRST_DTYPES and resolve(lowering, "grad", surrogate, x.size) == "xla":
+    if resolve(lowering, "grad", surrogate, x.size, x.dtype) == "xla":
         # g'(x) from x alone, then times the tangent (see the module docstring).
-        # Halves keep the fused form, so that t * g'(x) is rounded once.
-        g = surrogate_grad_p.bind(x, lax.full_like(x, 1), surrogate=surrogate, params=params, lowering=lowering)
-        return y, g * tx
+        if x.dtype in _G_FIRST_DTYPES:
+            g = surrogate_grad_p.bind(x, lax.full_like(x, 1), surrogate=surrogate, params=params, lowering=lowering)
+            return y, g * tx
+        if x.dtype in _HALF_DTYPES:
+            # XLA code whatever the float32 operand's own choice would be:
+            # the choice is made for the half-precision call.
+            xf = x.astype(jnp.float32)
+            g = surrogate_grad_p.bind(xf, lax.full_like(xf, 1), surrogate=surrogate, params=params, lowering="xla")
+            return y, (g * tx.astype(jnp.float32)).astype(x.dtype)
     return y, surrogate_grad_p.bind(x, tx, surrogate=surrogate, params=params, lowering=lowering)
 
 
