@@ -19,7 +19,10 @@
               surrogates whose arithmetic pays for the call
               (``NATIVE_GRAD_SURROGATES``) from ``GRAD_NATIVE_MIN_SIZE``
               elements up, XLA code otherwise: for the cheaper formulas XLA's
-              fused code is as fast as the kernel and saves the call.
+              fused code is as fast as the kernel and saves the call;
+            * in bfloat16 the gradient is XLA code at every size
+              (``XLA_GRAD_DTYPES``): in a ``lax.scan`` the custom call splits
+              XLA's loop fusions.
 
 On GPU (CUDA, ROCm) the fused neurons run their Pallas kernels under every
 value but ``xla``; the surrogate ops are XLA code there whatever the value.
