@@ -17,6 +17,8 @@
 //       -> (dspikes, dz[S])          (saved is carried, not read)
 //   spikegrad_neuron_bptt(x, z0[S], c[C], saved[S], ct_spikes, ct_z[S])
 //       -> (ct_x, ct_z0[S], ct_c[C])  ct_z: [T, *shape] or empty (zero)
+//   spikegrad_neuron_bptt_states: the same, with ct_c written as zeros and
+//       not computed (no neuron parameter differentiated)
 //   attrs: model (string), surrogate (string), params (f64 array),
 //          hard_reset (bool), stride (int64, >= 1)
 
@@ -100,7 +102,9 @@ class NeuronCache {
   size_t next_ = 0;
 };
 
-enum Pass : uint8_t { kForward = 0, kTangent = 1, kBptt = 2 };
+// kBpttStates: BPTT without the constants' cotangents (written as zeros),
+// for programs that differentiate no neuron parameter.
+enum Pass : uint8_t { kForward = 0, kTangent = 1, kBptt = 2, kBpttStates = 3 };
 
 const char* OpName(Pass pass) {
   switch (pass) {
@@ -143,6 +147,7 @@ Layout LayoutOf(Pass pass, size_t S, size_t C) {
       add(l.outs, S, kSeq);
       break;
     case kBptt:
+    case kBpttStates:
       add(l.ins, S, kCheckpoints);
       add(l.ins, 1, kSeq);
       add(l.ins, S, kSeqOrEmpty);
@@ -298,7 +303,7 @@ ffi::Error PassImpl(Pass pass, ffi::ThreadPool pool, ffi::RemainingArgs args,
   if (n == 0) return ffi::Error::Success();
   if (steps == 0) {
     // No step: the initial state and the constants reach no output.
-    if (pass == kBptt) {
+    if (pass == kBptt || pass == kBpttStates) {
       for (size_t i = 1; i < outs.size(); ++i) {
         std::memset(outs[i].untyped_data(), 0, outs[i].size_bytes());
       }
@@ -369,3 +374,4 @@ ffi::Error Run(ffi::ThreadPool pool, ffi::RemainingArgs args,
 SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_forward, kForward);
 SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_tangent, kTangent);
 SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_bptt, kBptt);
+SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_bptt_states, kBpttStates);

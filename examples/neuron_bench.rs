@@ -1,7 +1,7 @@
 //! The fused neuron kernels alone, on the calling thread, without JAX: median
 //! time of the forward pass (spikes only, or with checkpoints) and of BPTT per
-//! model and checkpoint stride, f32, MultiGaussianGrad, and a copy of the
-//! input for the memory floor.
+//! model and checkpoint stride (with and without the constants' cotangents),
+//! f32, MultiGaussianGrad, and a copy of the input for the memory floor.
 //!
 //!     PYO3_PYTHON=.venv/bin/python cargo run --release --no-default-features --example neuron_bench [N] [T]
 //!
@@ -45,8 +45,8 @@ fn main() {
     let floor = median_ms(|| copy.copy_from_slice(black_box(&x)));
     println!("N={n} T={steps} f32, one thread; copy of x: {floor:.3} ms");
     println!(
-        "{:<9} {:>6} {:>10} {:>10} {:>10}",
-        "model", "stride", "fwd", "fwd+ckpt", "bptt"
+        "{:<9} {:>6} {:>10} {:>10} {:>10} {:>12}",
+        "model", "stride", "fwd", "fwd+ckpt", "bptt", "bptt(no c)"
     );
     for (model, states, consts) in MODELS {
         let (s, c) = (states.len(), consts.len());
@@ -87,8 +87,9 @@ fn main() {
             let mut bouts = vec![ct_x.as_mut_ptr() as usize];
             bouts.extend(ct_z0.iter_mut().map(|v| v.as_mut_ptr() as usize));
             bouts.extend(ct_c.iter_mut().map(|v| v.as_mut_ptr() as usize));
-            let bptt = median_ms(|| unsafe { k.bptt_f32(steps, n, 0..n, &bins, &bouts) });
-            println!("{model:<9} {stride:>6} {fwd:>10.3} {ckpt:>10.3} {bptt:>10.3}");
+            let bptt = median_ms(|| unsafe { k.bptt_f32(steps, n, 0..n, &bins, &bouts, true) });
+            let states = median_ms(|| unsafe { k.bptt_f32(steps, n, 0..n, &bins, &bouts, false) });
+            println!("{model:<9} {stride:>6} {fwd:>10.3} {ckpt:>10.3} {bptt:>10.3} {states:>12.3}");
             black_box((&ct_x, &ct_z0, &ct_c));
         }
     }

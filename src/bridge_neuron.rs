@@ -27,7 +27,8 @@ mod ffi {
         fn neuron_states(k: &NeuronFused) -> usize;
         /// The model's constant count.
         fn neuron_consts(k: &NeuronFused) -> usize;
-        /// Run pass `pass` (0 forward, 1 tangent, 2 BPTT) over columns
+        /// Run pass `pass` (0 forward, 1 tangent, 2 BPTT, 3 BPTT without the
+        /// constants' cotangents, written as zeros) over columns
         /// `begin..end` in `precision`: 0 f32, 1 f64, 2 f32 with f16
         /// sequences, 3 f32 with bf16 sequences.
         #[allow(clippy::too_many_arguments)]
@@ -73,7 +74,7 @@ pub(crate) fn arity(pass: u8, s: usize, c: usize) -> Option<(usize, usize)> {
     match pass {
         0 => Some((1 + s + c, 1 + s)),
         1 => Some((1 + s + c + s + 1 + s + c, 1 + s)),
-        2 => Some((1 + s + c + s + 1 + s, 1 + s + c)),
+        2 | 3 => Some((1 + s + c + s + 1 + s, 1 + s + c)),
         _ => None,
     }
 }
@@ -87,7 +88,7 @@ fn check_addresses(
     ins: &[usize],
     outs: &[usize],
 ) -> Result<(), String> {
-    let nullable_in = |i: usize| pass == 2 && i > 2 * s + c + 1;
+    let nullable_in = |i: usize| pass >= 2 && i > 2 * s + c + 1;
     if let Some(i) = (0..ins.len()).find(|&i| ins[i] == 0 && !nullable_in(i)) {
         return Err(format!("null operand {i}"));
     }
@@ -144,16 +145,16 @@ unsafe fn neuron_pass(
             match (pass, precision) {
                 (0, 0) => kern.forward_f32(steps, n, cols, ins, outs),
                 (1, 0) => kern.tangent_f32(steps, n, cols, ins, outs),
-                (2, 0) => kern.bptt_f32(steps, n, cols, ins, outs),
+                (2 | 3, 0) => kern.bptt_f32(steps, n, cols, ins, outs, pass == 2),
                 (0, 1) => kern.forward_f64(steps, n, cols, ins, outs),
                 (1, 1) => kern.tangent_f64(steps, n, cols, ins, outs),
-                (2, 1) => kern.bptt_f64(steps, n, cols, ins, outs),
+                (2 | 3, 1) => kern.bptt_f64(steps, n, cols, ins, outs, pass == 2),
                 (0, 2) => kern.forward_f16(steps, n, cols, ins, outs),
                 (1, 2) => kern.tangent_f16(steps, n, cols, ins, outs),
-                (2, 2) => kern.bptt_f16(steps, n, cols, ins, outs),
+                (2 | 3, 2) => kern.bptt_f16(steps, n, cols, ins, outs, pass == 2),
                 (0, 3) => kern.forward_bf16(steps, n, cols, ins, outs),
                 (1, 3) => kern.tangent_bf16(steps, n, cols, ins, outs),
-                (2, 3) => kern.bptt_bf16(steps, n, cols, ins, outs),
+                (2 | 3, 3) => kern.bptt_bf16(steps, n, cols, ins, outs, pass == 2),
                 _ => {
                     return Err(format!(
                         "spikegrad: neuron pass {pass}: unknown precision {precision}"

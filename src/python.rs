@@ -15,6 +15,7 @@ extern "C" {
     fn spikegrad_neuron_forward(call_frame: *mut c_void) -> *mut c_void;
     fn spikegrad_neuron_tangent(call_frame: *mut c_void) -> *mut c_void;
     fn spikegrad_neuron_bptt(call_frame: *mut c_void) -> *mut c_void;
+    fn spikegrad_neuron_bptt_states(call_frame: *mut c_void) -> *mut c_void;
 }
 
 /// FFI target name -> handler address, as the table `registrations()` exports.
@@ -24,6 +25,7 @@ const TARGETS: &[(&str, unsafe extern "C" fn(*mut c_void) -> *mut c_void)] = &[
     ("spikegrad_neuron_forward", spikegrad_neuron_forward),
     ("spikegrad_neuron_tangent", spikegrad_neuron_tangent),
     ("spikegrad_neuron_bptt", spikegrad_neuron_bptt),
+    ("spikegrad_neuron_bptt_states", spikegrad_neuron_bptt_states),
 ];
 
 fn capsule<'py>(py: Python<'py>, ptr: *mut c_void) -> PyResult<Bound<'py, PyCapsule>> {

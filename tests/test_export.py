@@ -18,7 +18,12 @@ import spikegrad.surrogate as surrogate
 
 TARGETS = ("spikegrad_heaviside", "spikegrad_surrogate_grad")
 #: Every target, as the README lists them for the disabled checks.
-NEURON_TARGETS = ("spikegrad_neuron_forward", "spikegrad_neuron_tangent", "spikegrad_neuron_bptt")
+NEURON_TARGETS = (
+    "spikegrad_neuron_forward",
+    "spikegrad_neuron_tangent",
+    "spikegrad_neuron_bptt",
+    "spikegrad_neuron_bptt_states",
+)
 ALL_TARGETS = (*TARGETS, *NEURON_TARGETS)
 CHECKS = [export.DisabledSafetyCheck.custom_call(name) for name in TARGETS]
 PARAMS = dict(sigma=0.4, alpha=0.9)

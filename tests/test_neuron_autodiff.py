@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from helpers.neuron_reference import MODELS, PARAMS, Z0_NAMES, brainpy_run, inputs, per_neuron, scan_run
 
+import spikegrad
 import spikegrad.surrogate as sg
 from spikegrad import neuron
 
@@ -245,3 +246,50 @@ def test_grad_of_empty_and_single_step_sequences(model):
         loss = weighted(spikes_only(model, sg.Sigmoid()), jnp.ones(x.shape))
         ref = weighted(lambda *a: reference("scan", model, braintools.surrogate.Sigmoid())(*a)[0], jnp.ones(x.shape))
         _close(jax.grad(loss, (0, 1, 2))(x, z0, params), jax.grad(ref, (0, 1, 2))(x, z0, params), 2e-6)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_bptt_without_parameter_gradients_skips_them(model):
+    """A gradient that differentiates no neuron parameter runs the BPTT
+    kernel without the constants' cotangents (a target of its own); its
+    gradients, their vmap and their forward-mode derivative are bit for bit
+    those of a gradient that also differentiates the parameters, on the
+    kernels and on the lax.scan form; with a parameter differentiated the full
+    BPTT runs."""
+    T, shape = 12, (3, 40)
+    x, z0 = inputs(21, T, shape, model)
+    params = _params(model, "per_neuron", shape, jnp.float32)
+    w, _ = _weights(8, x.shape, 0)
+    loss = weighted(spikes_only(model, sg.MultiGaussianGrad(), save_every=4), w)
+    x_only = jax.jit(jax.grad(loss, (0, 1)))
+    everything = jax.jit(jax.grad(loss, (0, 1, 2)))
+    tangent = jnp.cos(x)
+    for setting in ("auto", "xla"):
+        with spikegrad.lowering(setting):
+            text_x, text_all = x_only.lower(x, z0, params).as_text(), everything.lower(x, z0, params).as_text()
+            got, full = x_only(x, z0, params), everything(x, z0, params)
+            batched = jax.vmap(x_only, in_axes=(0, None, None))(jnp.stack([x, 2 * x]), z0, params)
+            one = [x_only(2 * x, z0, params)]
+            # jitted, the parameters arguments: folded from constants (eager,
+            # or closed over) their exp can round differently.
+            jvp_x = jax.jit(lambda x, z0, p: jax.jvp(lambda x: jax.grad(loss)(x, z0, p), (x,), (tangent,)))(
+                x, z0, params
+            )
+            jvp_all = jax.jit(
+                lambda x, z0, p: jax.jvp(lambda x: jax.grad(loss, (0, 2))(x, z0, p)[0], (x,), (tangent,))
+            )(x, z0, params)
+        if setting == "auto":
+            assert "@spikegrad_neuron_bptt_states(" in text_x and "@spikegrad_neuron_bptt(" not in text_x
+            assert "@spikegrad_neuron_bptt(" in text_all and "@spikegrad_neuron_bptt_states(" not in text_all
+        else:
+            assert "spikegrad_neuron_bptt" not in text_x
+        pairs = [
+            (got, full[:2]),
+            (jax.tree.map(lambda a: a[0], batched), got),
+            (jax.tree.map(lambda a: a[1], batched), one[0]),
+            (jvp_x, jvp_all),
+        ]
+        for a, b in pairs:
+            for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+                np.testing.assert_array_equal(np.asarray(u), np.asarray(v), err_msg=f"{model} {setting}")
+        _nonzero(full[2])

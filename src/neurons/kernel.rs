@@ -9,7 +9,7 @@
 //! forward  in:  x, z0[S], c[C]                           out: spikes, saved[S] (all 0: not kept)
 //! tangent  in:  x, z0[S], c[C], saved[S], dx, dz0[S], dc[C]   out: dspikes, dz[S]
 //! bptt     in:  x, z0[S], c[C], saved[S], ct_spikes, ct_z[S] (0: zero)
-//!          out: ct_x, ct_z0[S], ct_c[C]
+//!          out: ct_x, ct_z0[S], ct_c[C] (zeros unless `consts`)
 //! ```
 //!
 //! Sequences are `[steps, n]`, states and constants `[n]`, checkpoints
@@ -42,16 +42,37 @@ macro_rules! pass_signatures {
     };
 }
 
+/// The BPTT pass's signature for one precision; `consts`: compute the
+/// constants' cotangents (else write them as zeros).
+macro_rules! bptt_signatures {
+    ($($pass:ident: $r:ty),+) => {
+        $(
+            /// # Safety
+            /// As for the other passes.
+            unsafe fn $pass(
+                &self,
+                steps: usize,
+                n: usize,
+                cols: Range<usize>,
+                ins: &[usize],
+                outs: &[usize],
+                consts: bool,
+            );
+        )+
+    };
+}
+
 /// A built fused-neuron kernel.
 pub trait NeuronKernel: Send + Sync {
     /// The model's state count `S`.
     fn states(&self) -> usize;
     /// The model's constant count `C`.
     fn consts(&self) -> usize;
-    pass_signatures!(forward_f32: f32, tangent_f32: f32, bptt_f32: f32);
-    pass_signatures!(forward_f64: f64, tangent_f64: f64, bptt_f64: f64);
-    pass_signatures!(forward_f16: f16, tangent_f16: f16, bptt_f16: f16);
-    pass_signatures!(forward_bf16: bf16, tangent_bf16: bf16, bptt_bf16: bf16);
+    pass_signatures!(forward_f32: f32, tangent_f32: f32);
+    pass_signatures!(forward_f64: f64, tangent_f64: f64);
+    pass_signatures!(forward_f16: f16, tangent_f16: f16);
+    pass_signatures!(forward_bf16: bf16, tangent_bf16: bf16);
+    bptt_signatures!(bptt_f32: f32, bptt_f64: f64, bptt_f16: f16, bptt_bf16: bf16);
 }
 
 /// The kernel of model `M` with a surrogate's gradient kernel.
@@ -157,15 +178,25 @@ macro_rules! passes {
         fn $bptt<E: Seq<$r>, M: Model<S, C>, const S: usize, const C: usize>(
             sg: &dyn GradKernel,
             hard: bool,
+            consts: bool,
             stride: usize,
             cols: Range<usize>,
             io: &Bptt<'_, E, $r, S, C>,
         ) {
             let f16c = match_target! { "x86_64+avx+f16c" => true, _ => false };
-            if hard {
-                bptt_block::<E, $r, M, S, C, true>(f16c, sg, stride, cols, io);
-            } else {
-                bptt_block::<E, $r, M, S, C, false>(f16c, sg, stride, cols, io);
+            match (hard, consts) {
+                (true, true) => {
+                    bptt_block::<E, $r, M, S, C, true, true>(f16c, sg, stride, cols, io)
+                }
+                (true, false) => {
+                    bptt_block::<E, $r, M, S, C, true, false>(f16c, sg, stride, cols, io)
+                }
+                (false, true) => {
+                    bptt_block::<E, $r, M, S, C, false, true>(f16c, sg, stride, cols, io)
+                }
+                (false, false) => {
+                    bptt_block::<E, $r, M, S, C, false, false>(f16c, sg, stride, cols, io)
+                }
             }
         }
     };
@@ -229,6 +260,7 @@ macro_rules! methods {
             cols: Range<usize>,
             ins: &[usize],
             outs: &[usize],
+            consts: bool,
         ) {
             let [x, z0, c, saved, cts, ct_z] = groups(ins, [1, S, C, S, 1, S]);
             let [ct_x, ct_z0, ct_c] = groups(outs, [1, S, C]);
@@ -244,7 +276,7 @@ macro_rules! methods {
                 ct_z0: grids_mut(ct_z0, 1, n),
                 ct_c: grids_mut(ct_c, 1, n),
             };
-            $bp::<$e, M, S, C>(&*self.surrogate, self.hard, self.stride, cols, &io);
+            $bp::<$e, M, S, C>(&*self.surrogate, self.hard, consts, self.stride, cols, &io);
         }
     };
 }

@@ -28,6 +28,11 @@
 //! once, so the results are those of the f32 passes on the widened input,
 //! rounded, without separate conversion passes over the `[T, n]` arrays.
 //!
+//! **Constants' cotangents on demand.** BPTT accumulates the cotangent of
+//! every constant per neuron and step only when asked (`CONSTS`); without it,
+//! the case where no parameter is differentiated, that arithmetic is dead code
+//! and `ct_c` is written as zeros.
+//!
 //! `g'` is computed over a tile's whole segment (or chunk) of states by the
 //! surrogate's own vectorized kernel (`GradKernel::grad_in_place_*`, one
 //! dynamic call per tile and segment): inside the recurrence loops the costlier
@@ -515,6 +520,7 @@ pub fn bptt_block<
     const S: usize,
     const C: usize,
     const HARD: bool,
+    const CONSTS: bool,
 >(
     f16c: bool,
     sg: &dyn GradKernel,
@@ -599,7 +605,9 @@ pub fn bptt_block<
                     for i in 0..W {
                         let cj = col(&c, i);
                         let mut lz = col(&lam, i);
-                        let mut lci = col(&lc, i);
+                        // Without CONSTS the constants' cotangents are never
+                        // stored, so their arithmetic is dead code and goes.
+                        let mut lci = if CONSTS { col(&lc, i) } else { [zero(); C] };
                         M::u_vjp(&cj, k[i], &col(&zn, i), ctst[i] * gn[i], &mut lz, &mut lci);
                         let zpj = col(&zp, i);
                         let s = spike(M::u(&cj, k[i], &zpj));
@@ -608,7 +616,9 @@ pub fn bptt_block<
                         M::u_vjp(&cj, k[i], &zpj, ct_s * gp[i], &mut lzp, &mut lci);
                         out[i] = ct_x;
                         set_col(&mut lam, i, lzp);
-                        set_col(&mut lc, i, lci);
+                        if CONSTS {
+                            set_col(&mut lc, i, lci);
+                        }
                     }
                     outs[m] = out;
                 }

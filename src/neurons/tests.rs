@@ -221,8 +221,29 @@ fn bptt_is_the_transpose_of_the_tangent_at_every_stride() {
                 outs.extend(ctc.iter_mut().map(|v| v.as_mut_ptr() as usize));
                 for cols in [0..77, 77..N] {
                     // SAFETY: documented sizes.
-                    unsafe { k.bptt_f64(T, N, cols, &ins, &outs) };
+                    unsafe { k.bptt_f64(T, N, cols, &ins, &outs, true) };
                 }
+                // Without the constants' cotangents: the same ct_x and ct_z0
+                // bit for bit, and zeros (over stale values) for ct_c.
+                let mut ctx_s = vec![0.0; T * N];
+                let mut ctz0_s = vec![vec![0.0; N]; s];
+                let mut ctc_s = vec![vec![7.0; N]; c.len()];
+                let mut outs_s = vec![ctx_s.as_mut_ptr() as usize];
+                outs_s.extend(ctz0_s.iter_mut().map(|v| v.as_mut_ptr() as usize));
+                outs_s.extend(ctc_s.iter_mut().map(|v| v.as_mut_ptr() as usize));
+                for cols in [0..77, 77..N] {
+                    // SAFETY: documented sizes.
+                    unsafe { k.bptt_f64(T, N, cols, &ins, &outs_s, false) };
+                }
+                assert_eq!(
+                    ctx_s, ctx,
+                    "{model} stride {stride}: ct_x without constants"
+                );
+                assert_eq!(
+                    ctz0_s, ctz0,
+                    "{model} stride {stride}: ct_z0 without constants"
+                );
+                assert!(ctc_s.iter().flatten().all(|&v| v == 0.0));
                 let lhs = dot(&ctx, &dx)
                     + (0..s).map(|q| dot(&ctz0[q], &dz0[q])).sum::<f64>()
                     + (0..c.len()).map(|q| dot(&ctc[q], &dc[q])).sum::<f64>();
@@ -434,7 +455,7 @@ fn half_sequences_equal_the_widened_f32_passes() {
                         half_pass(&*k, 2, &bins, &bouts);
                     } else {
                         k.forward_f32(T, N, cols.clone(), &ins, &outs);
-                        k.bptt_f32(T, N, cols, &bins, &bouts);
+                        k.bptt_f32(T, N, cols, &bins, &bouts, true);
                     }
                 }
                 if half {
@@ -457,7 +478,7 @@ fn half_sequences_equal_the_widened_f32_passes() {
                     if pass == 0 {
                         k.forward_bf16(T, N, cols, ins, outs)
                     } else {
-                        k.bptt_bf16(T, N, cols, ins, outs)
+                        k.bptt_bf16(T, N, cols, ins, outs, true)
                     }
                 }
             }
@@ -469,7 +490,7 @@ fn half_sequences_equal_the_widened_f32_passes() {
                     if pass == 0 {
                         k.forward_f16(T, N, cols, ins, outs)
                     } else {
-                        k.bptt_f16(T, N, cols, ins, outs)
+                        k.bptt_f16(T, N, cols, ins, outs, true)
                     }
                 }
             }

@@ -204,7 +204,7 @@ def _tangent(impl, interpret, *args, model, surrogate, params, hard_reset, strid
     return [dspikes, *dz]
 
 
-def _bptt(impl, interpret, *args, model, surrogate, params, hard_reset, stride, lowering):
+def _bptt(impl, interpret, *args, model, surrogate, params, hard_reset, stride, consts, lowering):
     x, z0, c, saved, ct_spikes, ct_z = split_bptt(model, args)
     ct_z = tuple(_placeholder_to_none(t, x) for t in ct_z)
     kw = dict(model=model, surrogate=surrogate, params=params, hard_reset=hard_reset, stride=stride)
@@ -212,6 +212,8 @@ def _bptt(impl, interpret, *args, model, surrogate, params, hard_reset, stride, 
         ct_x, ct_z0, ct_c = xla_bptt(x, z0, c, saved, ct_spikes, ct_z, **kw)
     else:
         ct_x, ct_z0, ct_c = impl.bptt(x, z0, c, saved, ct_spikes, ct_z, **kw, interpret=interpret)
+    if not consts:  # zeros, as the kernels give (XLA drops the unused arithmetic)
+        ct_c = [jnp.zeros_like(a) for a in ct_c]
     return [ct_x, *ct_z0, *ct_c]
 
 
@@ -241,15 +243,22 @@ def _roles(prim, model: str):
     return [Q, *state, *[Q] * s, Q, *[Q] * s], [Q, *state]
 
 
+#: BPTT without the constants' cotangents (``consts=False``).
+BPTT_STATES_TARGET = "spikegrad_neuron_bptt_states"
+
+
 @cache
-def _ffi_call(prim, model: str):
-    return time_major_ffi_lowering(TARGETS[prim], *_roles(prim, model))
+def _ffi_call(prim, model: str, target: str):
+    return time_major_ffi_lowering(target, *_roles(prim, model))
 
 
-def _native(ctx, prim, operands, *, model, surrogate, params, hard_reset, stride, keep=None, lowering=None):
+def _native(
+    ctx, prim, operands, *, model, surrogate, params, hard_reset, stride, keep=None, consts=True, lowering=None
+):
     # keep (forward) and the absent state cotangents (BPTT) are not attributes:
-    # the kernels read them from the element counts.
-    return _ffi_call(prim, model)(
+    # the kernels read them from the element counts; consts picks the target.
+    target = TARGETS[prim] if consts else BPTT_STATES_TARGET
+    return _ffi_call(prim, model, target)(
         ctx,
         *operands,
         model=model,

@@ -27,7 +27,8 @@ nearest even on store, once: the float32 computation on the widened input).
   spikes and of the every-step states (``ct_z``; a ``(0,)`` placeholder
   stands for a zero one) to those of ``x``, ``z0`` and ``c`` (``ct_c`` summed
   over time). It recomputes each segment of ``stride`` steps from its
-  checkpoint.
+  checkpoint. With ``consts=False`` (a transpose in which no constant is
+  differentiated) ``ct_c`` is zeros, and the CPU kernel skips its arithmetic.
 
 The tangent primitive's transpose is the BPTT primitive and the BPTT
 primitive's transpose is the tangent primitive, so ``jvp``/``jacfwd`` run
@@ -251,14 +252,15 @@ def _is_placeholder(a, steps_shape) -> bool:
     return tuple(a.shape) == (0,) and tuple(steps_shape) != (0,)
 
 
-def bptt(x, z0, cs, saved, ct_spikes, ct_z, *, stride, **static):
-    """Bind the BPTT primitive. The kernels take state cotangents with stride 1
-    only: with a larger stride and a state cotangent, the every-step states are
-    recomputed by a forward pass and the BPTT runs with stride 1."""
+def bptt(x, z0, cs, saved, ct_spikes, ct_z, *, stride, consts=True, **static):
+    """Bind the BPTT primitive (``consts``: compute the constants' cotangents,
+    else zeros). The kernels take state cotangents with stride 1 only: with a
+    larger stride and a state cotangent, the every-step states are recomputed
+    by a forward pass and the BPTT runs with stride 1."""
     if stride > 1 and any(not _is_placeholder(a, x.shape) for a in ct_z):
         _, *saved = neuron_forward_p.bind(x, *z0, *cs, keep=True, stride=1, **static)
         stride = 1
-    return neuron_bptt_p.bind(x, *z0, *cs, *saved, ct_spikes, *ct_z, stride=stride, **static)
+    return neuron_bptt_p.bind(x, *z0, *cs, *saved, ct_spikes, *ct_z, stride=stride, consts=bool(consts), **static)
 
 
 def _forward_jvp(primals, tangents, *, keep, stride, **static):
@@ -295,9 +297,9 @@ def _tangent_jvp(primals, tangents, **static):
     return out, neuron_tangent_p.bind(*primals[:n_fixed], *lin, **static)
 
 
-def _bptt_jvp(primals, tangents, *, stride, **static):
+def _bptt_jvp(primals, tangents, *, stride, consts, **static):
     model = static["model"]
-    out = neuron_bptt_p.bind(*primals, stride=stride, **static)
+    out = neuron_bptt_p.bind(*primals, stride=stride, consts=consts, **static)
     x, z0, cs, saved, ct_spikes, ct_z = split_bptt(model, primals)
     _, _, _, _, t_cts, t_ctz = split_bptt(model, tangents)
     real = [not _is_placeholder(a, x.shape) for a in ct_z]
@@ -305,7 +307,7 @@ def _bptt_jvp(primals, tangents, *, stride, **static):
         return out, [_zero(jax.typeof(o)) for o in out]
     t_cts = _instantiate(t_cts, ct_spikes)
     t_ctz = [t if (r and not _is_zero(t)) else placeholder(compute_dtype(x.dtype)) for t, r in zip(t_ctz, real)]
-    return out, bptt(x, z0, cs, saved, t_cts, t_ctz, stride=stride, **static)
+    return out, bptt(x, z0, cs, saved, t_cts, t_ctz, stride=stride, consts=consts, **static)
 
 
 def _nonlinear(op, *operands):
@@ -334,7 +336,10 @@ def _tangent_transpose(cts, *args, **static):
     x_aval = jax.typeof(x)
     ct_spikes = _instantiate(ct_spikes, x_aval)
     ct_z = [placeholder(compute_dtype(x_aval.dtype)) if _is_zero(t) else t for t in ct_z]
-    ct_x, *rest = bptt(x, z0, cs, saved, ct_spikes, ct_z, **static)
+    # The constants' cotangents only where a constant is being differentiated
+    # (a traced or trained parameter); Python constants have none.
+    consts = any(ad.is_undefined_primal(a) for a in dc)
+    ct_x, *rest = bptt(x, z0, cs, saved, ct_spikes, ct_z, consts=consts, **static)
     ct_z0, ct_c = rest[: len(z0)], rest[len(z0) :]
     return [
         *fixed,
@@ -344,7 +349,7 @@ def _tangent_transpose(cts, *args, **static):
     ]
 
 
-def _bptt_transpose(cts, *args, **static):
+def _bptt_transpose(cts, *args, consts, **static):
     model = static["model"]
     x, z0, cs, saved, ct_spikes, ct_z = split_bptt(model, args)
     _nonlinear("neuron_bptt", x, *z0, *cs, *saved)
@@ -356,7 +361,8 @@ def _bptt_transpose(cts, *args, **static):
     c_z0, c_c = rest[: len(z0)], rest[len(z0) :]
     dx = _instantiate(c_x, jax.typeof(x))
     dz0 = [_instantiate(t, jax.typeof(a)) for t, a in zip(c_z0, z0)]
-    dc = [_instantiate(t, jax.typeof(a)) for t, a in zip(c_c, cs)]
+    # Without consts, ct_c is zeros whatever the input: its cotangent goes nowhere.
+    dc = [_instantiate(t if consts else _zero(jax.typeof(a)), jax.typeof(a)) for t, a in zip(c_c, cs)]
     dspikes, *dz = neuron_tangent_p.bind(x, *z0, *cs, *saved, dx, *dz0, *dc, **static)
     return [*fixed, _ct(dspikes, ct_spikes), *(_ct(d, a) if r else None for d, a, r in zip(dz, ct_z, real))]
 
