@@ -19,6 +19,14 @@ def call(model, x=X, *z0, **kw):
     return getattr(neuron, model)(x, *z0, **(PARAMS[model] | kw))
 
 
+class _Opaque:
+    """A value of no numeric kind, with a fixed repr: test ids must be the same
+    in every pytest-xdist worker (an ``object()``'s repr holds its address)."""
+
+    def __repr__(self):
+        return "object()"
+
+
 def _bad_cases():
     for model in MODELS:
         for name in POSITIVE[model]:
@@ -35,7 +43,7 @@ def _bad_cases():
             yield model, {name: np.array([1.0, 2.0, 3.0], np.complex64)}, TypeError, f"{name} must be real"
             yield model, {name: "a"}, TypeError, f"{name} must be a real number"
             yield model, {name: None}, TypeError, f"{name} must be a real number"
-            yield model, {name: object()}, TypeError, f"{name} must be a real number"
+            yield model, {name: _Opaque()}, TypeError, f"{name} must be a real number"
         yield model, dict(V_th=0.5, V_reset=0.5), ValueError, "V_th must differ"
         yield model, dict(V_th=np.array([1.0, 0.0, 1.0]), V_reset=0.0), ValueError, "V_th must differ"
         yield model, dict(spk_reset="none"), ValueError, "spk_reset"
