@@ -136,7 +136,7 @@ Layout LayoutOf(Pass pass, size_t S, size_t C) {
   add(l.ins, S + C, kState);
   switch (pass) {
     case kForward:
-      add(l.outs, 1, kSeq);
+      add(l.outs, 1, kSeqOrEmpty);
       add(l.outs, S, kCheckpointsOrEmpty);
       break;
     case kTangent:

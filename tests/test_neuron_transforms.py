@@ -181,7 +181,7 @@ def _operands(T=5, shape=(3,), dtype=jnp.float32):
 def test_forward_abstract_eval_refuses(change, match, x64):
     x, z, c = change(*_operands())
     with pytest.raises(TypeError, match=match):
-        jax.eval_shape(lambda *a: neuron_forward_p.bind(*a, keep=True, stride=1, **STATIC), x, *z, *c)
+        jax.eval_shape(lambda *a: neuron_forward_p.bind(*a, keep=True, spikes=True, stride=1, **STATIC), x, *z, *c)
 
 
 def test_linearization_abstract_eval_refuses():
@@ -199,7 +199,7 @@ def test_linearization_abstract_eval_refuses():
         lambda: neuron_bptt_p.bind(x, *z, *c, *saved, x, x, placeholder(jnp.float32), stride=3, **STATIC)
     )
     assert [o.shape for o in out] == [(7, 3)] + [(3,)] * 9
-    out = jax.eval_shape(lambda: neuron_forward_p.bind(x, *z, *c, keep=True, stride=3, **STATIC))
+    out = jax.eval_shape(lambda: neuron_forward_p.bind(x, *z, *c, keep=True, spikes=True, stride=3, **STATIC))
     assert [o.shape for o in out] == [(7, 3), (3, 3), (3, 3)]
-    out = jax.eval_shape(lambda: neuron_forward_p.bind(x, *z, *c, keep=False, stride=3, **STATIC))
+    out = jax.eval_shape(lambda: neuron_forward_p.bind(x, *z, *c, keep=False, spikes=True, stride=3, **STATIC))
     assert [o.shape for o in out] == [(7, 3), (0,), (0,)]

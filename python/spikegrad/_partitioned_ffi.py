@@ -167,7 +167,9 @@ def _view_aval(aval, vshape: Sequence[int], layout):
     return aval.update(shape=tuple(vshape), sharding=sharding.update(spec=jax.sharding.PartitionSpec(*spec)))
 
 
-def time_major_ffi_lowering(target: str, operand_roles: Sequence[str], result_roles: Sequence[str]) -> Callable:
+def time_major_ffi_lowering(
+    target: str, operand_roles: Sequence[str], result_roles: Sequence[str], aliases: dict[int, int] | None = None
+) -> Callable:
     """A lowering rule calling the time-major FFI ``target`` per shard of neurons.
 
     ``operand_roles``/``result_roles`` say which are sequences ``[T, *shape]``
@@ -175,9 +177,10 @@ def time_major_ffi_lowering(target: str, operand_roles: Sequence[str], result_ro
     placeholder (an absent array), or have a time length of its own (the
     checkpoints ``[ceil(T/stride), *shape]``: their own time factor and view).
     The first operand must be a sequence of ``T`` steps and some operand a
-    state. Keyword parameters go to the target as attributes.
+    state. ``aliases`` maps operands to the results that reuse their buffers
+    (same shape and role). Keyword parameters go to the target as attributes.
     """
-    unpartitioned = jax.ffi.ffi_lowering(target)
+    unpartitioned = jax.ffi.ffi_lowering(target, operand_output_aliases=aliases)
     first_state = list(operand_roles).index(STATE)
 
     def rule(ctx, *operands, **attributes):
@@ -205,6 +208,7 @@ def time_major_ffi_lowering(target: str, operand_roles: Sequence[str], result_ro
         ]
         call = jax.ffi.ffi_lowering(
             target,
+            operand_output_aliases=aliases,
             operand_layouts=[layout for _, layout in ins],
             result_layouts=[layout for _, layout in outs],
             extra_attributes={

@@ -6,11 +6,16 @@
 //! Buffer addresses, in the FFI operands' order (S states, C constants):
 //!
 //! ```text
-//! forward  in:  x, z0[S], c[C]                           out: spikes, saved[S] (all 0: not kept)
+//! forward  in:  x, z0[S], c[C]                           out: spikes (0: not written),
+//!                                                              saved[S] (all 0: not kept)
 //! tangent  in:  x, z0[S], c[C], saved[S], dx, dz0[S], dc[C]   out: dspikes, dz[S]
 //! bptt     in:  x, z0[S], c[C], saved[S], ct_spikes, ct_z[S] (0: zero)
 //!          out: ct_x, ct_z0[S], ct_c[C] (zeros unless `consts`)
 //! ```
+//!
+//! BPTT's `ct_x` may be `ct_spikes`' own buffer (XLA aliases them): the
+//! pass reads each row of a block's segment of `ct_spikes` before it writes
+//! that row of `ct_x`, and never reads it again.
 //!
 //! Sequences are `[steps, n]`, states and constants `[n]`, checkpoints
 //! `[ceil(steps / stride), n]`. The `f16`/`bf16` passes compute in f32 and
@@ -224,7 +229,7 @@ macro_rules! methods {
                 x: grid(x[0], steps, n),
                 z0: grids(z0, 1, n),
                 c: grids(c, 1, n),
-                spikes: grid_mut(spikes[0], steps, n),
+                spikes: (spikes[0] != 0).then(|| grid_mut(spikes[0], steps, n)),
                 saved: (saved[0] != 0).then(|| grids_mut(saved, rows, n)),
             };
             $fwd::<$e, M, S, C>(self.hard, self.stride, cols, &io);

@@ -135,7 +135,8 @@ pub struct Forward<'a, E, R, const S: usize, const C: usize> {
     pub x: Grid<'a, E>,
     pub z0: [Grid<'a, R>; S],
     pub c: [Grid<'a, R>; C],
-    pub spikes: GridMut<'a, E>,
+    /// The spikes, or none (a gradient whose spikes nothing reads).
+    pub spikes: Option<GridMut<'a, E>>,
     /// Checkpoints `[ceil(T / stride), n]`, or none.
     pub saved: Option<[GridMut<'a, R>; S]>,
 }
@@ -157,6 +158,7 @@ pub struct Bptt<'a, E, R, const S: usize, const C: usize> {
     pub c: [Grid<'a, R>; C],
     /// Checkpoints as the forward pass wrote them.
     pub saved: [Grid<'a, R>; S],
+    /// May share `ct_x`'s buffer (see `bptt_block`).
     pub ct_spikes: Grid<'a, E>,
     /// Cotangents of the every-step states (stride 1 only); none: zero.
     pub ct_z: [Option<Grid<'a, R>>; S],
@@ -432,7 +434,9 @@ pub fn forward_block<
                         s[j] = spike(M::u(&cj, k[j], &zn));
                     }
                     let t = t0 + m;
-                    store_seq(f16c, &io.spikes, t, &cols, w, &s);
+                    if let Some(spikes) = &io.spikes {
+                        store_seq(f16c, spikes, t, &cols, w, &s);
+                    }
                     if let Some(saved) = &io.saved {
                         if (t + 1) % stride == 0 || t + 1 == steps {
                             stores(saved, t / stride, &cols, w, &z);
@@ -540,6 +544,9 @@ pub fn bptt_block<
         vec![[zero::<R>(); W]; seg_len],
     );
     let mut outs = vec![[zero::<R>(); W]; seg_len];
+    // `ct_x` may be `ct_spikes`' buffer (XLA aliases them, saving a `[T, n]`
+    // buffer): a block's segment rows of `ct_spikes` are all read into `cb`
+    // before any of those rows of `ct_x` is written, and never read again.
     // A block's segment of `x`, `ct_spikes` and `ct_x`, `[len, block]`: the
     // rows are copied whole, in and out. Read tile by tile, a segment's rows
     // were `stride` streams per operand, too many for the hardware prefetcher:

@@ -154,6 +154,29 @@ fn forward_matches_the_written_out_step() {
 }
 
 #[test]
+fn forward_without_spikes_keeps_the_same_checkpoints() {
+    for model in MODELS {
+        let (x, z0, c) = inputs(model);
+        for stride in [1, 3, 16] {
+            let with = forward(model, false, stride, &x, &z0, &c);
+            let k = neuron_kernel(model, "sigmoid", &[2.0], false, stride as i64).unwrap();
+            let mut saved = vec![vec![0.0; T.div_ceil(stride) * N]; z0.len()];
+            let mut ins = vec![x.as_ptr() as usize];
+            ins.extend(z0.iter().map(|v| v.as_ptr() as usize));
+            ins.extend(c.iter().map(|v| v.as_ptr() as usize));
+            // Address 0: no spikes written.
+            let mut outs = vec![0];
+            outs.extend(saved.iter_mut().map(|v| v.as_mut_ptr() as usize));
+            for cols in [0..100, 100..N] {
+                // SAFETY: the buffers above have the documented sizes.
+                unsafe { k.forward_f64(T, N, cols, &ins, &outs) };
+            }
+            assert_eq!(saved, with.saved, "{model} stride {stride}");
+        }
+    }
+}
+
+#[test]
 fn checkpoints_are_every_stride_th_state() {
     for model in MODELS {
         let (x, z0, c) = inputs(model);
@@ -244,6 +267,17 @@ fn bptt_is_the_transpose_of_the_tangent_at_every_stride() {
                     "{model} stride {stride}: ct_z0 without constants"
                 );
                 assert!(ctc_s.iter().flatten().all(|&v| v == 0.0));
+                // In place (XLA aliases ct_x to ct_spikes): the same bits.
+                let mut shared = cts.clone();
+                let mut ins_in_place = ins.clone();
+                ins_in_place[1 + 2 * s + c.len()] = shared.as_ptr() as usize;
+                let mut outs_in_place = outs_s.clone();
+                outs_in_place[0] = shared.as_mut_ptr() as usize;
+                for cols in [0..77, 77..N] {
+                    // SAFETY: documented sizes; ct_x may alias ct_spikes.
+                    unsafe { k.bptt_f64(T, N, cols, &ins_in_place, &outs_in_place, true) };
+                }
+                assert_eq!(shared, ctx, "{model} stride {stride}: ct_x in place");
                 let lhs = dot(&ctx, &dx)
                     + (0..s).map(|q| dot(&ctz0[q], &dz0[q])).sum::<f64>()
                     + (0..c.len()).map(|q| dot(&ctc[q], &dc[q])).sum::<f64>();
@@ -468,6 +502,19 @@ fn half_sequences_equal_the_widened_f32_passes() {
         assert_eq!(saved_h, saved32, "{model}: checkpoints");
         let ctx_w: Vec<H> = ctx32.iter().map(|&v| narrow(v)).collect();
         assert_eq!(ctx_h, ctx_w, "{model}: ct_x");
+        // In place (ct_x in ct_spikes' buffer): the same bits.
+        let mut shared = cts.clone();
+        let mut bins = [vec![xh.as_ptr() as usize], fixed.clone()].concat();
+        bins.extend(saved_h.iter().map(|v| v.as_ptr() as usize));
+        bins.push(shared.as_ptr() as usize);
+        bins.extend(std::iter::repeat_n(0, s));
+        let mut rest = vec![vec![0f32; N]; s + c.len()];
+        let mut bouts = vec![shared.as_mut_ptr() as usize];
+        bouts.extend(rest.iter_mut().map(|v| v.as_mut_ptr() as usize));
+        // ct_x may alias ct_spikes (the closure's passes are unsafe calls).
+        half_pass(&*k, 2, &bins, &bouts);
+        assert_eq!(shared, ctx_h, "{model}: ct_x in place");
+        assert_eq!(rest, rest_h, "{model}: ct_z0, ct_c in place");
         assert_eq!(rest_h, rest32, "{model}: ct_z0, ct_c");
     }
     for model in MODELS {

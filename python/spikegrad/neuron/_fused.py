@@ -224,6 +224,7 @@ def run(
             hard_reset=hard,
             stride=1 if return_states else stride,
             keep=bool(return_states or final_states),
+            spikes=True,
             lowering=LOWERING.get(),
         )
     else:

@@ -184,14 +184,14 @@ def _placeholder_to_none(a, x):
     return None if (tuple(a.shape) == (0,) and tuple(x.shape) != (0,)) else a
 
 
-def _forward(impl, interpret, *args, model, surrogate, params, hard_reset, stride, keep, lowering):
+def _forward(impl, interpret, *args, model, surrogate, params, hard_reset, stride, keep, spikes, lowering):
     x, z0, c = split_forward(model, args)
     kw = dict(model=model, surrogate=surrogate, params=params, hard_reset=hard_reset, stride=stride, keep=keep)
     if impl == "xla":
-        spikes, saved = xla_forward(x, z0, c, **kw)
+        out, saved = xla_forward(x, z0, c, **kw)
     else:
-        spikes, saved = impl.forward(x, tuple(z0), tuple(c), **kw, interpret=interpret)
-    return [spikes, *saved]
+        out, saved = impl.forward(x, tuple(z0), tuple(c), **kw, interpret=interpret)
+    return [out if spikes else placeholder(x.dtype), *saved]
 
 
 def _tangent(impl, interpret, *args, model, surrogate, params, hard_reset, stride, lowering):
@@ -204,7 +204,7 @@ def _tangent(impl, interpret, *args, model, surrogate, params, hard_reset, strid
     return [dspikes, *dz]
 
 
-def _bptt(impl, interpret, *args, model, surrogate, params, hard_reset, stride, consts, lowering):
+def _bptt(impl, interpret, *args, model, surrogate, params, hard_reset, stride, consts, in_place, lowering):
     x, z0, c, saved, ct_spikes, ct_z = split_bptt(model, args)
     ct_z = tuple(_placeholder_to_none(t, x) for t in ct_z)
     kw = dict(model=model, surrogate=surrogate, params=params, hard_reset=hard_reset, stride=stride)
@@ -248,17 +248,39 @@ BPTT_STATES_TARGET = "spikegrad_neuron_bptt_states"
 
 
 @cache
-def _ffi_call(prim, model: str, target: str):
-    return time_major_ffi_lowering(target, *_roles(prim, model))
+def _ffi_call(prim, model: str, target: str, in_place: bool):
+    # In place, BPTT writes ct_x over ct_spikes (the kernels read each row of
+    # it before writing that row of ct_x): one [T, *shape] buffer less at the
+    # BPTT's peak. XLA copies ct_spikes first where it is read afterwards or
+    # is the program's argument.
+    aliases = None
+    if in_place:
+        m = _model(model)
+        aliases = {1 + 2 * m.n_states + m.n_consts: 0}
+    return time_major_ffi_lowering(target, *_roles(prim, model), aliases)
 
 
 def _native(
-    ctx, prim, operands, *, model, surrogate, params, hard_reset, stride, keep=None, consts=True, lowering=None
+    ctx,
+    prim,
+    operands,
+    *,
+    model,
+    surrogate,
+    params,
+    hard_reset,
+    stride,
+    keep=None,
+    spikes=None,
+    consts=True,
+    in_place=False,
+    lowering=None,
 ):
-    # keep (forward) and the absent state cotangents (BPTT) are not attributes:
-    # the kernels read them from the element counts; consts picks the target.
+    # keep and spikes (forward) and the absent state cotangents (BPTT) are not
+    # attributes: the kernels read them from the element counts (a (0,)
+    # placeholder is absent); consts picks the target.
     target = TARGETS[prim] if consts else BPTT_STATES_TARGET
-    return _ffi_call(prim, model, target)(
+    return _ffi_call(prim, model, target, bool(in_place))(
         ctx,
         *operands,
         model=model,

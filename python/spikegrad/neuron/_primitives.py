@@ -19,7 +19,11 @@ nearest even on store, once: the float32 computation on the widened input).
   per state, the checkpoints ``[ceil(T/stride), *shape]``: row ``j`` is the
   state after step ``min((j+1)*stride, T)`` (stride 1: every state
   sequence; the last row is always the final state). Without ``keep`` they
-  are ``(0,)`` placeholders and nothing is written.
+  are ``(0,)`` placeholders and nothing is written. Without ``spikes`` the
+  spikes are a ``(0,)`` placeholder too: a gradient's forward pass whose
+  spikes nothing reads (the grad of a sum) keeps only the checkpoints. The
+  forward is bound with ``spikes=True``; dead-code elimination
+  (``_forward_dce``, run when ``jit`` lowers a program) turns it off.
 * The tangent primitive is the forward's JVP, linear in ``(dx, dz0, dc)``;
   ``dz`` are the tangents of the every-step state sequences. It recomputes
   the states from ``x, z0, c``; ``saved`` rides along for its transpose.
@@ -29,6 +33,10 @@ nearest even on store, once: the float32 computation on the widened input).
   over time). It recomputes each segment of ``stride`` steps from its
   checkpoint. With ``consts=False`` (a transpose in which no constant is
   differentiated) ``ct_c`` is zeros, and the CPU kernel skips its arithmetic.
+  With ``in_place`` the CPU kernel writes ``ct_x`` over ``ct_spikes``' buffer
+  (an XLA alias): set where ``ct_spikes`` is traced, so that a cotangent
+  computed in the program (a constant, a readout's backward pass) needs no
+  buffer of its own; for an array given eagerly XLA would copy it first.
 
 The tangent primitive's transpose is the BPTT primitive and the BPTT
 primitive's transpose is the tangent primitive, so ``jvp``/``jacfwd`` run
@@ -41,7 +49,8 @@ BPTT primitives have zero derivative w.r.t. ``x``, ``z0``, ``c`` and
 Static parameters (all three): ``model`` (a ``_models.MODELS`` name),
 ``surrogate`` (native name), ``params`` (its floats), ``hard_reset`` (bool),
 ``stride`` (int >= 1) and ``lowering`` (the lowering setting in force when the
-op was traced, ``_policy``); the forward primitive also ``keep`` (bool).
+op was traced, ``_policy``); the forward primitive also ``keep`` and
+``spikes`` (bools), the BPTT primitive ``consts`` and ``in_place`` (bools).
 """
 
 from __future__ import annotations
@@ -51,7 +60,9 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax._src import core as jax_core
 from jax._src import dispatch
+from jax._src.interpreters import partial_eval as pe
 from jax.extend.core import Primitive
 from jax.interpreters import ad, batching
 
@@ -175,7 +186,7 @@ def _aval(like, shape, dtype=None):
     return like.update(shape=tuple(shape), dtype=like.dtype if dtype is None else dtype, weak_type=False)
 
 
-def _forward_abstract(*args, model, keep, stride, **_):
+def _forward_abstract(*args, model, keep, spikes, stride, **_):
     s, c = _counts(model)
     steps, shape, _ = _check("neuron_forward", model, stride, args, 1 + s + c)
     x, z0, cs = split_forward(model, args)
@@ -185,7 +196,7 @@ def _forward_abstract(*args, model, keep, stride, **_):
     for name, a in zip(m.consts, cs):
         _expect("neuron_forward", f"constant {name}", a, [shape])
     saved = (checkpoint_rows(steps, stride), *shape) if keep else (0,)
-    return [_aval(x, x.shape), *(_aval(x, saved, compute_dtype(x.dtype)) for _ in range(s))]
+    return [_aval(x, x.shape if spikes else (0,)), *(_aval(x, saved, compute_dtype(x.dtype)) for _ in range(s))]
 
 
 def _check_linearization(op, model, stride, x, z0, cs, saved):
@@ -254,28 +265,35 @@ def _is_placeholder(a, steps_shape) -> bool:
 
 def bptt(x, z0, cs, saved, ct_spikes, ct_z, *, stride, consts=True, **static):
     """Bind the BPTT primitive (``consts``: compute the constants' cotangents,
-    else zeros). The kernels take state cotangents with stride 1 only: with a
-    larger stride and a state cotangent, the every-step states are recomputed
-    by a forward pass and the BPTT runs with stride 1."""
+    else zeros; ``in_place`` is chosen here). The kernels take state
+    cotangents with stride 1 only: with a larger stride and a state
+    cotangent, the every-step states are recomputed by a forward pass and the
+    BPTT runs with stride 1."""
+    static.pop("in_place", None)
+    in_place = isinstance(ct_spikes, jax.core.Tracer)
     if stride > 1 and any(not _is_placeholder(a, x.shape) for a in ct_z):
-        _, *saved = neuron_forward_p.bind(x, *z0, *cs, keep=True, stride=1, **static)
+        _, *saved = neuron_forward_p.bind(x, *z0, *cs, keep=True, spikes=False, stride=1, **static)
         stride = 1
-    return neuron_bptt_p.bind(x, *z0, *cs, *saved, ct_spikes, *ct_z, stride=stride, consts=bool(consts), **static)
+    return neuron_bptt_p.bind(
+        x, *z0, *cs, *saved, ct_spikes, *ct_z, stride=stride, consts=bool(consts), in_place=in_place, **static
+    )
 
 
-def _forward_jvp(primals, tangents, *, keep, stride, **static):
+def _forward_jvp(primals, tangents, *, keep, spikes, stride, **static):
     model = static["model"]
     x, z0, cs = split_forward(model, primals)
     tx, tz0, tc = split_forward(model, tangents)
     # The tangent (and so the BPTT) pass needs the checkpoints: always keep them.
-    spikes, *saved = neuron_forward_p.bind(*primals, keep=True, stride=stride, **static)
-    out = (spikes, *(saved if keep else (placeholder(compute_dtype(x.dtype)) for _ in saved)))
+    out_spikes, *saved = neuron_forward_p.bind(*primals, keep=True, spikes=spikes, stride=stride, **static)
+    out = (out_spikes, *(saved if keep else (placeholder(compute_dtype(x.dtype)) for _ in saved)))
     if all(_is_zero(t) for t in tangents):
         return out, [_zero(jax.typeof(o)) for o in out]
     dx = _instantiate(tx, x)
     dz0 = [_instantiate(t, p) for t, p in zip(tz0, z0)]
     dc = [_instantiate(t, p) for t, p in zip(tc, cs)]
     dspikes, *dz = neuron_tangent_p.bind(*primals, *saved, dx, *dz0, *dc, stride=stride, **static)
+    if not spikes:
+        dspikes = _zero(jax.typeof(out_spikes))
     if not keep:
         dsaved = [_zero(jax.typeof(o)) for o in out[1:]]
     elif stride == 1:
@@ -300,6 +318,7 @@ def _tangent_jvp(primals, tangents, **static):
 def _bptt_jvp(primals, tangents, *, stride, consts, **static):
     model = static["model"]
     out = neuron_bptt_p.bind(*primals, stride=stride, consts=consts, **static)
+    static.pop("in_place")
     x, z0, cs, saved, ct_spikes, ct_z = split_bptt(model, primals)
     _, _, _, _, t_cts, t_ctz = split_bptt(model, tangents)
     real = [not _is_placeholder(a, x.shape) for a in ct_z]
@@ -349,7 +368,7 @@ def _tangent_transpose(cts, *args, **static):
     ]
 
 
-def _bptt_transpose(cts, *args, consts, **static):
+def _bptt_transpose(cts, *args, consts, in_place, **static):
     model = static["model"]
     x, z0, cs, saved, ct_spikes, ct_z = split_bptt(model, args)
     _nonlinear("neuron_bptt", x, *z0, *cs, *saved)
@@ -411,9 +430,10 @@ def _roles(prim, model):
     return [SEQ, *state, *[SEQ] * s, SEQ, *[SEQ] * s]
 
 
-def _forward_batch(args, dims, *, keep, **static):
-    out = neuron_forward_p.bind(*_batched(args, dims, _roles(neuron_forward_p, static["model"])), keep=keep, **static)
-    return out, [1, *([1] if keep else [None]) * (len(out) - 1)]
+def _forward_batch(args, dims, *, keep, spikes, **static):
+    batched = _batched(args, dims, _roles(neuron_forward_p, static["model"]))
+    out = neuron_forward_p.bind(*batched, keep=keep, spikes=spikes, **static)
+    return out, [1 if spikes else None, *([1] if keep else [None]) * (len(out) - 1)]
 
 
 def _tangent_batch(args, dims, **static):
@@ -431,3 +451,25 @@ def _bptt_batch(args, dims, **static):
 batching.primitive_batchers[neuron_forward_p] = _forward_batch
 batching.primitive_batchers[neuron_tangent_p] = _tangent_batch
 batching.primitive_batchers[neuron_bptt_p] = _bptt_batch
+
+
+# ---- dead-code elimination -------------------------------------------------
+
+
+def _forward_dce(used_outputs, *args):
+    """Drop a forward pass nothing reads; a forward pass whose spikes nothing
+    reads (a gradient's, when the loss is a sum of them) writes none: the
+    ``[T, *shape]`` spike buffer of such a program goes. ``args``: the
+    equation, after the live inputs from jax 0.12 on."""
+    eqn = args[-1]
+    if not any(used_outputs):
+        return [False] * len(eqn.invars), None
+    if used_outputs[0] or not eqn.params["spikes"]:
+        return [True] * len(eqn.invars), eqn
+    x = eqn.invars[0].aval
+    dropped = jax_core.DropVar(_aval(x, (0,)))
+    new = eqn.replace(params={**eqn.params, "spikes": False}, outvars=[dropped, *eqn.outvars[1:]])
+    return [True] * len(eqn.invars), new
+
+
+pe.dce_rules[neuron_forward_p] = _forward_dce
