@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from helpers.isolated import run_python
 from helpers.reference import multi_gaussian
+from helpers.shared import shared
 
 import spikegrad
 
@@ -215,10 +216,11 @@ FFI_CASES = {
 
 
 @pytest.fixture(scope="module")
-def ffi_reports():
-    """The child's report for each case, and how it ended."""
+def ffi_reports(tmp_path_factory):
+    """The child's report for each case, and how it ended (one child per
+    session, ``helpers.shared``)."""
     cases = json.dumps({name: code for name, (code, _) in FFI_CASES.items()})
-    result = run_python(_PRELUDE, cases, timeout=300)
+    result = shared(tmp_path_factory, "ffi-reports", lambda: run_python(_PRELUDE, cases, timeout=300))
     reports = {}
     for line in result.stdout.splitlines():
         if line.startswith('{"case"'):

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from helpers.isolated import case_line, run_python
 from helpers.neuron_reference import MODELS
+from helpers.shared import shared
 
 PRELUDE = f"""
 import os, sys
@@ -168,16 +169,16 @@ for name in CASES:
 
 
 @pytest.fixture(scope="module")
-def jit_runs():
-    """One run of every case per partitioner and model, made when first asked for."""
-    runs = {}
+def jit_runs(tmp_path_factory):
+    """One run of every case per partitioner and model, made when first asked
+    for, once per session (``helpers.shared``)."""
 
     def get(partitioner, model):
-        if (partitioner, model) not in runs:
-            runs[partitioner, model] = run_python(
-                PRELUDE + JIT_CASES, partitioner, model, timeout=600, env={"JAX_PLATFORMS": "cpu"}
-            )
-        return runs[partitioner, model]
+        return shared(
+            tmp_path_factory,
+            f"neuron-jit-{partitioner}-{model}",
+            lambda: run_python(PRELUDE + JIT_CASES, partitioner, model, timeout=600, env={"JAX_PLATFORMS": "cpu"}),
+        )
 
     return get
 

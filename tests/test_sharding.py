@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from helpers.isolated import case_line, run_python
 from helpers.reference import gaussian
+from helpers.shared import shared
 from jax.sharding import PartitionSpec as P
 
 import spikegrad
@@ -27,15 +28,17 @@ COMBINATIONS = [("shardy", "native"), ("gspmd", "native"), ("shardy", "xla")]
 
 
 @pytest.fixture(scope="module")
-def spmd_runs():
-    """One run of every case per partitioner and lowering, made when first asked for."""
-    runs = {}
+def spmd_runs(tmp_path_factory):
+    """One run of every case per partitioner and lowering, made when first asked
+    for, once per session (``helpers.shared``)."""
 
     def get(partitioner, lowering):
-        if (partitioner, lowering) not in runs:
-            args = (CASE_SCRIPT, partitioner, lowering, *sorted(CASES))
-            runs[partitioner, lowering] = run_python(*args, env={"JAX_PLATFORMS": "cpu"}, timeout=900)
-        return runs[partitioner, lowering]
+        args = (CASE_SCRIPT, partitioner, lowering, *sorted(CASES))
+        return shared(
+            tmp_path_factory,
+            f"spmd-{partitioner}-{lowering}",
+            lambda: run_python(*args, env={"JAX_PLATFORMS": "cpu"}, timeout=900),
+        )
 
     return get
 

@@ -6,13 +6,17 @@ spikegrad's loss at the first step."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib.util
+import io
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.shared import shared
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_digits.py"
 ARGS = ["--epochs", "1", "--steps", "8", "--hidden", "128", "--batch", "32", "--compare", "--no-progress"]
@@ -37,14 +41,18 @@ def example():
 
 @pytest.fixture(scope="module")
 def short_run(example, tmp_path_factory):
-    out = tmp_path_factory.mktemp("figures")
-    import contextlib
-    import io
+    """One training run per session (``helpers.shared``)."""
 
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        result = example.main([*ARGS, "--out", str(out)])
-    return result, out, printed.getvalue()
+    def run():
+        out = tmp_path_factory.mktemp("figures")
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            result = example.main([*ARGS, "--out", str(out)])
+        # The compiled step and evaluation functions do not pickle; no test reads them.
+        result["runs"] = {k: dataclasses.replace(r, step=None, evaluate=None) for k, r in result["runs"].items()}
+        return result, out, printed.getvalue()
+
+    return shared(tmp_path_factory, "train-digits", run)
 
 
 def test_loss_falls(short_run):
