@@ -99,7 +99,9 @@ impl<'a, R> Grid<'a, R> {
 impl<'a, R> GridMut<'a, R> {
     /// # Safety
     /// `ptr` points to `steps * n` elements that outlive the grid, and no
-    /// other access touches the columns a kernel is given while it runs.
+    /// other access touches the columns a kernel is given while it runs, but
+    /// BPTT's `ct_spikes`, which may share `ct_x`'s buffer: the pass reads
+    /// each of its rows before writing that row (`passes::bptt_block`).
     pub unsafe fn new(ptr: *mut R, steps: usize, n: usize) -> Self {
         Self {
             ptr,
