@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from helpers.neuron_reference import MODELS, PARAMS, Z0_NAMES, brainpy_run, inputs, per_neuron, scan_run
+from helpers.reference import assert_trees_equal
 
 import spikegrad
 import spikegrad.surrogate as sg
@@ -292,6 +293,5 @@ def test_bptt_without_parameter_gradients_skips_them(model):
             (jvp_x, jvp_all),
         ]
         for a, b in pairs:
-            for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
-                np.testing.assert_array_equal(np.asarray(u), np.asarray(v), err_msg=f"{model} {setting}")
+            assert_trees_equal(a, b, err_msg=f"{model} {setting}")
         _nonzero(full[2])

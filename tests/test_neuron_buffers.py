@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from helpers.neuron_reference import MODELS, PARAMS, Z0_NAMES, inputs
+from helpers.reference import assert_trees_equal
 from jax._src.core import jaxpr_as_fun
 from jax._src.interpreters import partial_eval as pe
 
@@ -27,11 +28,6 @@ def f(model, x, z0=None, **kw):
 
 def sum_loss(model, **kw):
     return lambda x, *z0: jnp.sum(f(model, x, z0, **kw).astype(jnp.float32))
-
-
-def equal(a, b):
-    for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
-        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
 
 
 def calls(compiled, target) -> list[str]:
@@ -61,14 +57,14 @@ def test_grad_of_a_sum_writes_no_spikes(model, dtype):
     bptt = calls(compiled, "spikegrad_neuron_bptt_states")
     assert bptt and all("output_to_operand_aliasing={{0}:" in line for line in bptt), bptt
     # The same bits as the eager program (one primitive at a time, spikes written).
-    equal(compiled(x, *z0), grad(x, *z0))
+    assert_trees_equal(compiled(x, *z0), grad(x, *z0))
     # Where the spikes are read, they are written.
     both = jax.jit(lambda x: jax.value_and_grad(sum_loss(model))(x))
     results = forward_results(both.lower(x).compile())
     assert results and all(r.startswith(f"({short}[{T},{N}]") for r in results), results
     value, g = both(x)
     assert float(value) == float(jnp.sum(f(model, x).astype(jnp.float32)))
-    equal(g, jax.grad(sum_loss(model))(x))
+    assert_trees_equal(g, jax.grad(sum_loss(model))(x))
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -92,11 +88,11 @@ def test_in_place_bptt_leaves_the_callers_cotangent(model):
         return spikes, pullback(ct)[0]
 
     eager = program(x, ct)
-    equal(jax.jit(program)(x, ct), eager)
+    assert_trees_equal(jax.jit(program)(x, ct), eager)
     np.testing.assert_array_equal(np.asarray(ct), kept)
     # Donated, the cotangent's buffer may become ct_x's: the result is the same.
     donated = jax.jit(program, donate_argnums=1)(x, jnp.array(kept))
-    equal(donated, eager)
+    assert_trees_equal(donated, eager)
 
     # A cotangent computed in the program, and one read again after the BPTT.
     def read_after(x, ct):
@@ -105,7 +101,7 @@ def test_in_place_bptt_leaves_the_callers_cotangent(model):
         return pullback(ct2)[0], jnp.sum(ct2)
 
     got, total = jax.jit(read_after)(x, ct)
-    equal(got, program(x, ct * 2.0)[1])
+    assert_trees_equal(got, program(x, ct * 2.0)[1])
     np.testing.assert_allclose(float(total), float(np.sum(kept * 2.0, dtype=np.float32)), rtol=1e-5)
 
 
@@ -142,8 +138,8 @@ def test_the_forward_without_spikes_under_vmap_jvp_and_grad(model):
     # The grad of a sum: the gradient's forward pass.
     grad = jax.grad(sum_loss(model))
     before, after = _pruned(grad, x0)
-    equal(jax.vmap(after)(xs), jax.vmap(before)(xs))
-    equal(jax.vmap(after)(xs)[0], jnp.stack([grad(a) for a in xs]))
+    assert_trees_equal(jax.vmap(after)(xs), jax.vmap(before)(xs))
+    assert_trees_equal(jax.vmap(after)(xs)[0], jnp.stack([grad(a) for a in xs]))
 
     # A function of the states alone: its forward pass reads no spikes.
     def states_loss(x):
@@ -151,14 +147,14 @@ def test_the_forward_without_spikes_under_vmap_jvp_and_grad(model):
         return sum(jnp.sum(jnp.sin(z)) for z in states)
 
     before, after = _pruned(states_loss, x0)
-    equal(after(x0), before(x0))
+    assert_trees_equal(after(x0), before(x0))
     np.testing.assert_allclose(after(x0)[0], states_loss(x0), rtol=1e-6)
-    equal(jax.vmap(after)(xs), jax.vmap(before)(xs))
+    assert_trees_equal(jax.vmap(after)(xs), jax.vmap(before)(xs))
     dx = jax.random.normal(jax.random.PRNGKey(6), x0.shape)
     tangents = jax.jvp(after, (x0,), (dx,))
-    equal(tangents, jax.jvp(before, (x0,), (dx,)))
+    assert_trees_equal(tangents, jax.jvp(before, (x0,), (dx,)))
     assert float(jnp.abs(tangents[1][0])) > 0
     g = jax.grad(lambda a: after(a)[0])(x0)
-    equal(g, jax.grad(lambda a: before(a)[0])(x0))
-    equal(g, jax.grad(states_loss)(x0))
+    assert_trees_equal(g, jax.grad(lambda a: before(a)[0])(x0))
+    assert_trees_equal(g, jax.grad(states_loss)(x0))
     assert float(jnp.max(jnp.abs(g))) > 0

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from helpers.neuron_reference import MODELS, PARAMS, Z0_NAMES, inputs, per_neuron
+from helpers.reference import assert_trees_equal
 
 import spikegrad
 import spikegrad.surrogate as sg
@@ -24,11 +25,6 @@ def f(model, x, z0, reset="soft", params=None, **kw):
     )
 
 
-def equal(a, b):
-    for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
-        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
-
-
 def close(a, b, rtol=1e-6, atol=1e-7):
     for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
         np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=rtol, atol=atol)
@@ -40,7 +36,7 @@ def test_vmap_over_a_neuron_axis(model, x_axis):
     x, z0 = inputs(20, 15, (4, 6, 5), model)
     z_axis = x_axis - 1 if x_axis > 0 else x_axis
     g = jax.vmap(lambda x, z0: f(model, x, z0, return_states=True), in_axes=(x_axis, z_axis), out_axes=x_axis)
-    equal(g(x, z0), f(model, x, z0, return_states=True))
+    assert_trees_equal(g(x, z0), f(model, x, z0, return_states=True))
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -48,7 +44,7 @@ def test_vmap_with_shared_states_and_of_grad(model):
     x, z0 = inputs(21, 12, (3, 8), model)
     shared = tuple(z[0] for z in z0)
     got = jax.vmap(lambda x, z: f(model, x, z), in_axes=(1, None), out_axes=1)(x, shared)
-    equal(got, f(model, x, tuple(jnp.broadcast_to(z, (3, 8)) for z in shared)))
+    assert_trees_equal(got, f(model, x, tuple(jnp.broadcast_to(z, (3, 8)) for z in shared)))
 
     def loss(x, z0):
         s, states = f(model, x, z0, return_states=True)
@@ -118,7 +114,7 @@ def test_scan_form_matches_the_kernels(model, reset, x64):
                 jax.jit(jax.grad(loss, (0, 1, 2)))(x, z0, params),
                 jax.jit(lambda *a: jax.jvp(run, a, t))(x, z0, params),
             )
-    equal(results["native"][0][0], results["xla"][0][0])
+    assert_trees_equal(results["native"][0][0], results["xla"][0][0])
     close(results["native"], results["xla"], rtol=1e-12, atol=1e-12)
 
 
@@ -142,9 +138,9 @@ def test_large_population_splits_over_threads_identically(model):
     pieces = [
         f(model, x[:, i : i + 4000], tuple(z[i : i + 4000] for z in z0), return_states=True) for i in range(0, n, 4000)
     ]
-    equal(whole[0], np.concatenate([p[0] for p in pieces], axis=1))
+    assert_trees_equal(whole[0], np.concatenate([p[0] for p in pieces], axis=1))
     for j in range(len(z0)):
-        equal(whole[1][j], np.concatenate([p[1][j] for p in pieces], axis=1))
+        assert_trees_equal(whole[1][j], np.concatenate([p[1][j] for p in pieces], axis=1))
     g_whole = jax.grad(lambda x: jnp.sum(f(model, x, z0) * x))(x)
     g_piece = jnp.concatenate(
         [
@@ -153,7 +149,7 @@ def test_large_population_splits_over_threads_identically(model):
         ],
         axis=1,
     )
-    equal(g_whole, g_piece)
+    assert_trees_equal(g_whole, g_piece)
 
 
 # ---- the primitives themselves -------------------------------------------------------

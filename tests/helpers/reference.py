@@ -3,7 +3,8 @@ the scale of g' (``peak``), and ``assert_matches``, the one comparison of a
 result with its float64 reference. The references themselves (each
 surrogate's g'(x) written from its published formula in float64 NumPy, not
 from spikegrad's code) are in ``family.py``; ``multi_gaussian`` and
-``gaussian`` here are shorthands for two of them.
+``gaussian`` here are shorthands for two of them. ``assert_trees_equal`` is
+the bit-for-bit comparison of two results (pytrees) that must be the same.
 
 Tolerances (``assert_matches``), for ``y = t * g'(x)`` against the float64
 value ``want`` and ``budget = |t| * max|g'|``:
@@ -34,6 +35,7 @@ dtype's rule, and the subnormal allowance does not apply.
 
 from __future__ import annotations
 
+import jax
 import ml_dtypes
 import numpy as np
 
@@ -145,3 +147,10 @@ def assert_matches(got, want, t_abs=None, g_peak=None, where="", *, tol=None) ->
             f"{where}: {np.count_nonzero(~ok)} of {ok.size} {dtype} elements off; "
             f"first: got {g[i]!r}, want {w[i]!r} (allowed {'error' if tol is not None else 'budget'} {b[i]!r})"
         )
+
+
+def assert_trees_equal(got, want, err_msg: str = "") -> None:
+    """Every leaf of ``got`` equals ``want``'s bit for bit (NaN equal to NaN),
+    the trees having the same leaves."""
+    for u, v in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v), err_msg=err_msg)
