@@ -318,7 +318,6 @@ def _tangent_jvp(primals, tangents, **static):
 def _bptt_jvp(primals, tangents, *, stride, consts, **static):
     model = static["model"]
     out = neuron_bptt_p.bind(*primals, stride=stride, consts=consts, **static)
-    static.pop("in_place")
     x, z0, cs, saved, ct_spikes, ct_z = split_bptt(model, primals)
     _, _, _, _, t_cts, t_ctz = split_bptt(model, tangents)
     real = [not _is_placeholder(a, x.shape) for a in ct_z]
