@@ -3,14 +3,14 @@
 //! model and checkpoint stride (with and without the constants' cotangents),
 //! f32, MultiGaussianGrad, and a copy of the input for the memory floor.
 //!
-//!     PYO3_PYTHON=.venv/bin/python cargo run --release --no-default-features --example neuron_bench [N] [T]
+//!     PYO3_PYTHON=.venv/bin/python cargo run --release --no-default-features --example neuron_bench [N] [T] [MODEL] [STRIDE]
 //!
 //! Pin it to one CPU (`taskset -c 1 ...`) for steadier numbers.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use spikegrad::registry::{neuron_kernel, MODELS};
+use spikegrad::registry::{grad_kernel, neuron_kernel, MODELS};
 
 const REPEATS: usize = 9;
 
@@ -35,6 +35,11 @@ fn main() {
             .unwrap_or(default)
     };
     let (n, steps) = (arg(1, 1 << 13), arg(2, 100));
+    // Optional filters: one model, one stride.
+    let only_model = std::env::args().nth(3);
+    let only_stride = std::env::args()
+        .nth(4)
+        .and_then(|s| s.parse::<usize>().ok());
     let x: Vec<f32> = (0..n * steps)
         .map(|i| ((i * 7919) % 10007) as f32 / 10007.0 * 1.2 - 0.1)
         .collect();
@@ -43,12 +48,25 @@ fn main() {
         .collect();
     let mut copy = vec![0f32; n * steps];
     let floor = median_ms(|| copy.copy_from_slice(black_box(&x)));
-    println!("N={n} T={steps} f32, one thread; copy of x: {floor:.3} ms");
+    // The surrogate's g' of T N states, in cache (a segment of 16 steps of
+    // 64 neurons at a time, as BPTT computes it): BPTT needs it once per
+    // state, so it bounds that pass's time from below.
+    let sg = grad_kernel("multi_gaussian", &[0.15, 6.0, 0.5, 0.5]).unwrap();
+    let mut seg = x[..1024.min(x.len())].to_vec();
+    let grad = median_ms(|| {
+        for _ in 0..(n * steps).div_ceil(seg.len()) {
+            sg.grad_in_place_f32(black_box(&mut seg));
+        }
+    });
+    println!("N={n} T={steps} f32, one thread; copy of x: {floor:.3} ms; g' of T N states in cache: {grad:.3} ms");
     println!(
         "{:<9} {:>6} {:>10} {:>10} {:>10} {:>12}",
         "model", "stride", "fwd", "fwd+ckpt", "bptt", "bptt(no c)"
     );
     for (model, states, consts) in MODELS {
+        if only_model.as_deref().is_some_and(|m| m != *model) {
+            continue;
+        }
         let (s, c) = (states.len(), consts.len());
         let mut cvals = vec![vec![0f32; n]; c];
         let defaults = [0.8187f32, 0.0, 0.1813, 1.0, 0.0, 0.99, 0.1];
@@ -57,6 +75,9 @@ fn main() {
         }
         let z0 = vec![vec![0f32; n]; s];
         for stride in [1usize, 4, 8, 16, 32] {
+            if only_stride.is_some_and(|s| s != stride) {
+                continue;
+            }
             let k = neuron_kernel(
                 model,
                 "multi_gaussian",
