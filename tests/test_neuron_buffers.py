@@ -105,6 +105,26 @@ def test_in_place_bptt_leaves_the_callers_cotangent(model):
     np.testing.assert_allclose(float(total), float(np.sum(kept * 2.0, dtype=np.float32)), rtol=1e-5)
 
 
+@pytest.mark.parametrize("model", MODELS)
+def test_a_cotangent_given_as_an_argument_is_not_copied(model):
+    """A jitted pullback whose cotangent is the program's parameter: BPTT
+    writes ct_x to a buffer of its own (in place, XLA would first copy the
+    parameter); made in the program, the cotangent's buffer is reused."""
+    x, _ = inputs(5, T, (N,), model)
+    ct = jax.random.normal(jax.random.PRNGKey(6), x.shape, x.dtype)
+    _, pullback = jax.vjp(lambda x: f(model, x), x)
+    given = jax.jit(lambda fn, ct: fn(ct)).lower(pullback, ct).compile()
+    lines = given.as_text().splitlines()
+    bptt = [line for line in lines if 'custom_call_target="spikegrad_neuron_bptt' in line]
+    assert bptt and not any("output_to_operand_aliasing" in line for line in bptt), bptt
+    assert not any(" copy(" in line for line in lines), [line for line in lines if " copy(" in line]
+    made = jax.jit(lambda fn, ct: fn(ct * 2.0)).lower(pullback, ct).compile()
+    bptt = [line for line in made.as_text().splitlines() if 'custom_call_target="spikegrad_neuron_bptt' in line]
+    assert bptt and all("output_to_operand_aliasing={{0}:" in line for line in bptt), bptt
+    assert_trees_equal(given(pullback, ct), pullback(ct))
+    assert_trees_equal(made(pullback, ct), pullback(ct * 2.0))
+
+
 def _forward_eqns(jaxpr):
     found = []
     for eqn in jaxpr.eqns:

@@ -33,7 +33,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax._src.interpreters.mlir import lower_per_platform
 from jax.interpreters import mlir
+from jaxlib.mlir import ir
 
 from .. import _ffi  # noqa: F401  (the targets must be registered before use)
 from .._formulas import check_params, formula
@@ -247,17 +249,38 @@ def _roles(prim, model: str):
 BPTT_STATES_TARGET = "spikegrad_neuron_bptt_states"
 
 
+def _ct_spikes_index(model: str) -> int:
+    """The BPTT operand ``ct_spikes``: after ``x``, ``z0``, ``c`` and ``saved``."""
+    m = _model(model)
+    return 1 + 2 * m.n_states + m.n_consts
+
+
 @cache
 def _ffi_call(prim, model: str, target: str, in_place: bool):
     # In place, BPTT writes ct_x over ct_spikes (the kernels read each row of
     # it before writing that row of ct_x): one [T, *shape] buffer less at the
-    # BPTT's peak. XLA copies ct_spikes first where it is read afterwards or
-    # is the program's argument.
-    aliases = None
-    if in_place:
-        m = _model(model)
-        aliases = {1 + 2 * m.n_states + m.n_consts: 0}
+    # BPTT's peak. XLA copies ct_spikes first where it is read afterwards; a
+    # parameter of the program is not written over (`_program_argument`).
+    aliases = {_ct_spikes_index(model): 0} if in_place else None
     return time_major_ffi_lowering(target, *_roles(prim, model), aliases)
+
+
+def _program_argument(value) -> bool:
+    """Whether ``value`` is a parameter of the program's entry function
+    (``main``): XLA copies such an operand before a call may write over it
+    (unless the caller donated it), so BPTT in place would add a copy of the
+    ``[T, *shape]`` cotangent where a buffer of its own costs none."""
+    try:
+        arg = ir.BlockArgument(value)
+    except (TypeError, ValueError):
+        return False
+    parent = arg.owner.owner
+    if parent is None:
+        return False
+    op = parent.operation
+    if op.name != "func.func" or "sym_name" not in op.attributes:
+        return False
+    return ir.StringAttr(op.attributes["sym_name"]).value == "main"
 
 
 def _native(
@@ -280,6 +303,8 @@ def _native(
     # attributes: the kernels read them from the element counts (a (0,)
     # placeholder is absent); consts picks the target.
     target = TARGETS[prim] if consts else BPTT_STATES_TARGET
+    if in_place:
+        in_place = not _program_argument(operands[_ct_spikes_index(model)])
     return _ffi_call(prim, model, target, bool(in_place))(
         ctx,
         *operands,
@@ -326,7 +351,24 @@ def _default_rule(prim):
     return rule
 
 
+def _bptt_rule(ctx, *operands, **static):
+    """BPTT's one registered rule, lowered in its caller's function (not
+    cached in a function of its own), so the CPU rule sees whether ct_spikes
+    is a program parameter (`_program_argument`). It picks the platform's rule
+    itself; jax's uncached lowering of a primitive with rules per platform
+    fails for a program lowered for several platforms (it adds a list to the
+    tuple ``ctx.avals_out``), so the list is given here."""
+    rules = {"cpu": _cpu_rule(neuron_bptt_p), "cuda": _gpu_rule(neuron_bptt_p), "rocm": _gpu_rule(neuron_bptt_p)}
+    ctx = ctx.replace(avals_out=list(ctx.avals_out))
+    return lower_per_platform(
+        ctx, "spikegrad neuron BPTT", rules, _default_rule(neuron_bptt_p), (), *operands, **static
+    )
+
+
 for _prim in TARGETS:
+    if _prim is neuron_bptt_p:
+        mlir.register_lowering(_prim, _bptt_rule, cacheable=False)
+        continue
     mlir.register_lowering(_prim, _cpu_rule(_prim), platform="cpu")
     for _platform in ("cuda", "rocm"):
         mlir.register_lowering(_prim, _gpu_rule(_prim), platform=_platform)

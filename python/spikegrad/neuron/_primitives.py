@@ -36,7 +36,9 @@ nearest even on store, once: the float32 computation on the widened input).
   With ``in_place`` the CPU kernel writes ``ct_x`` over ``ct_spikes``' buffer
   (an XLA alias): set where ``ct_spikes`` is traced, so that a cotangent
   computed in the program (a constant, a readout's backward pass) needs no
-  buffer of its own; for an array given eagerly XLA would copy it first.
+  buffer of its own; for an array given eagerly XLA would copy it first. The
+  CPU lowering drops it where ``ct_spikes`` is a parameter of the program,
+  which XLA would copy too (``_lowering._program_argument``).
 
 The tangent primitive's transpose is the BPTT primitive and the BPTT
 primitive's transpose is the tangent primitive, so ``jvp``/``jacfwd`` run
