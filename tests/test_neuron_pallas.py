@@ -17,13 +17,13 @@ run time; the cases are chosen to compile few programs.
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers.cuda import cuda_target
 from helpers.x64 import enable_x64
 
 import spikegrad  # noqa: F401  (registers the surrogate formulas)
@@ -380,17 +380,6 @@ def test_errors():
 
 
 # ---- cross-lowering for CUDA ------------------------------------------------------
-
-
-def cuda_target():
-    """The GPU to lower for. From jax 0.12, Triton's lowering asks the
-    target's kind of the default device, or of an abstract mesh's abstract
-    device where there is no GPU."""
-    try:
-        device = jax.sharding.AbstractDevice(device_kind="NVIDIA H200", num_cores=132, platform="gpu")
-    except (AttributeError, TypeError):  # jax 0.8: no platform field, and not needed
-        return contextlib.nullcontext()
-    return jax.sharding.use_abstract_mesh(jax.sharding.AbstractMesh((1,), ("d",), abstract_device=device))
 
 
 def lowered_cuda(fn, *args):
