@@ -358,11 +358,12 @@ def _bptt_rule(ctx, *operands, **static):
     itself; jax's uncached lowering of a primitive with rules per platform
     fails for a program lowered for several platforms (it adds a list to the
     tuple ``ctx.avals_out``), so the list is given here."""
-    rules = {"cpu": _cpu_rule(neuron_bptt_p), "cuda": _gpu_rule(neuron_bptt_p), "rocm": _gpu_rule(neuron_bptt_p)}
     ctx = ctx.replace(avals_out=list(ctx.avals_out))
-    return lower_per_platform(
-        ctx, "spikegrad neuron BPTT", rules, _default_rule(neuron_bptt_p), (), *operands, **static
-    )
+    return lower_per_platform(ctx, "spikegrad neuron BPTT", _BPTT_RULES, _BPTT_DEFAULT, (), *operands, **static)
+
+
+_BPTT_RULES = {"cpu": _cpu_rule(neuron_bptt_p), "cuda": _gpu_rule(neuron_bptt_p), "rocm": _gpu_rule(neuron_bptt_p)}
+_BPTT_DEFAULT = _default_rule(neuron_bptt_p)
 
 
 for _prim in TARGETS:
