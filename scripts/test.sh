@@ -78,6 +78,7 @@ stage "pytest neuron, docs, README, brainpy pipeline in .venv-py312 (family samp
 stage "examples/demo.py in .venv-py312" demo312.log "$PY312" examples/demo.py --out "$LOGS/demo.png"
 stage "brainpy.state's LIF tests in .venv-py312" bps312.log \
   bash scripts/brainpy_state_suites.sh .venv-py312 -n "$WORKERS"
+stage "docs site, mkdocs --strict (scripts/docs.sh)" docs.log bash scripts/docs.sh
 stage "manylinux wheel, fresh venv without a toolchain (scripts/test_wheel.sh)" wheel.log bash scripts/test_wheel.sh
 echo "== summary"
 cat "$LOGS/summary"

@@ -33,7 +33,7 @@ def _functional_forms():
     for attr in sg.__all__:
         obj = getattr(sg, attr)
         if callable(obj) and not isinstance(obj, type):
-            match = re.search(r":class:`(\w+)`", obj.__doc__ or "")
+            match = re.search(r"^Spike function with the (\w+) surrogate gradient", obj.__doc__ or "")
             if match:
                 forms[match[1]] = obj
     return forms

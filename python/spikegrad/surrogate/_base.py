@@ -33,6 +33,7 @@ from .. import (
 from .._formulas import register_formula, xla_grad
 from .._primitives import spike, surrogate_grad_apply, xla_spike
 from .._rules import braintools_rules_in_force
+from ._functional_doc import functional_doc
 
 __all__ = ["Surrogate", "NativeSurrogate", "functional"]
 
@@ -75,7 +76,7 @@ def _step_with_grad_jvp(primals, tangents):
     tx, tdx = tangents
     # The primal step is recomputed with a plain comparison, whose own
     # derivative is zero: higher-order derivatives then drop d/dx step(x),
-    # exactly as braintools' rule does (see README, "braintools 0.3 and 0.4").
+    # exactly as braintools' rule does (docs/braintools_versions.md).
     out = xla_spike(x)
     return out, (tx * dx + tdx).astype(out.dtype)
 
@@ -362,8 +363,5 @@ def functional(cls: Callable[_P, NativeSurrogate], name: str) -> Callable[Concat
     spike_function.__signature__ = inspect.Signature([x, *params], return_annotation="jax.Array")
     spike_function.__name__ = spike_function.__qualname__ = name
     spike_function.__module__ = "spikegrad.surrogate"
-    spike_function.__doc__ = (
-        f"Spike function with the {cls.__name__} surrogate gradient: "
-        f"``{name}(x, ...)`` is ``{cls.__name__}(...)(x)``. See :class:`{cls.__name__}`."
-    )
+    spike_function.__doc__ = functional_doc(cls.__name__, name, [(p.name, repr(p.default)) for p in params])
     return spike_function
