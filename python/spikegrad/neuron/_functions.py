@@ -8,28 +8,6 @@ from ._models import ALIF_MODEL, CUBA_LIF_MODEL, LIF_MODEL
 
 __all__ = ["lif", "alif", "cuba_lif"]
 
-_COMMON_DOC = """
-    Args (common to the fused neurons):
-      x: time-major input ``[T, *shape]``, float16/bfloat16/float32/float64
-        (half precision is computed in float32).
-      dt and the model's parameters: Python/NumPy scalars, per-neuron arrays
-        broadcastable to ``shape``, or traced values (jit arguments, a
-        ``brainstate.ParamState``'s value); all run the fused kernels and are
-        differentiable.
-      spk_fun: a surrogate (``spikegrad.surrogate``; default ``ReluGrad()``,
-        as brainpy.state), or any callable spike function (then the update
-        runs as a ``lax.scan``).
-      spk_reset: ``'soft'`` (subtract ``V_th - V_reset``) or ``'hard'``
-        (``V_reset``; the reset factor is not differentiated w.r.t. ``V``).
-      save_every: the BPTT checkpoint stride ``K``: the forward pass of a
-        gradient keeps the states every ``K`` steps and the backward pass
-        recomputes the steps in between (1: save every step; None: the
-        package default ``DEFAULT_SAVE_EVERY``, 16). A positive int.
-      return_states: also return the every-step state sequences, in model
-        order (each ``[T, *shape]``, in the compute dtype). A sequence
-        continues from their last rows.
-"""
-
 
 def lif(
     x,
@@ -47,19 +25,81 @@ def lif(
     save_every=None,
     return_states=False,
 ):
-    """brainpy.state's ``LIF`` over the time-major input current ``x`` ``[T, *shape]``.
+    """brainpy.state's ``LIF`` over the time-major input current ``x`` ``[T, *shape]``, in one fused op.
 
     Each step, with ``delta = V_th - V_reset`` and ``a = exp(-dt/tau)``:
     ``s = spk_fun((V - V_th)/delta)``; the reset subtracts ``delta * s``
     (``'soft'``) or ``(stop_gradient(V) - V_reset) * s`` (``'hard'``); then
     ``V = a V + (1 - a)(V_rest + R x_t)`` and the output is
-    ``spk_fun((V - V_th)/delta)``.
+    ``spk_fun((V - V_th)/delta)``. ``grad``, ``vjp``, ``jvp``, ``jacfwd`` and
+    ``jacrev`` work with respect to ``x``, ``v0`` and every parameter (BPTT in
+    one kernel), and so do ``vmap``, ``jit`` and ``checkpoint``.
 
-    ``v0``: initial potential, broadcastable to ``shape`` (default 0).
-    ``return_v``: also return the potentials ``[V_1..V_T]``: ``(spikes, v)``.
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
+        float64 (half precision is computed in float32).
+    v0 : ArrayLike, optional
+        The initial potential, broadcastable to ``shape`` (default 0).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a Python or NumPy
+        scalar, a per-neuron array broadcastable to ``shape``, or a traced
+        value (a ``jit`` argument, a ``brainstate.ParamState``'s value): all
+        run the fused kernels and are differentiable.
+    tau : float or ArrayLike, default 5.0
+        The membrane time constant (> 0).
+    R : float or ArrayLike, default 1.0
+        The membrane resistance.
+    V_th : float or ArrayLike, default 1.0
+        The firing threshold.
+    V_reset : float or ArrayLike, default 0.0
+        The reset potential (must differ from ``V_th``).
+    V_rest : float or ArrayLike, default 0.0
+        The resting potential.
+    spk_fun : Surrogate or callable, optional
+        The spike function: a ``spikegrad.surrogate`` instance (default
+        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
+        callable runs the same update as a ``lax.scan``.
+    spk_reset : {"soft", "hard"}, default "soft"
+        ``"soft"`` subtracts ``V_th - V_reset`` at a spike; ``"hard"`` sets
+        ``V_reset`` (the reset factor is not differentiated with respect to ``V``).
+    save_every : int, optional
+        The BPTT checkpoint stride ``K``: a gradient's forward pass keeps the
+        states every ``K`` steps and the backward pass recomputes the steps in
+        between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
+    return_v : bool, default False
+        Also return the potentials ``V_1 .. V_T``.
+    return_states : bool, default False
+        Also return the state sequences, as ``(v,)``.
 
-    Returns the spikes in x's dtype, ``(spikes, v)`` with ``return_v``,
-    ``(spikes, (v,))`` with ``return_states``.
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype; ``(spikes, v)`` with
+        ``return_v``; ``(spikes, (v,))`` with ``return_states``. A sequence
+        continues from ``v[-1]``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state or parameter that is not a real (floating)
+        array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x`` (it must be time-major), an initial state or
+        parameter that does not broadcast to ``shape``, a non-finite
+        parameter, ``dt`` or a time constant ``<= 0``, ``V_th == V_reset``,
+        a bad ``spk_reset`` or ``save_every``.
+        Also for ``return_v`` and ``return_states`` together.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import lif
+    >>> x = jnp.full((4, 2), 2.0)  # T=4 steps, 2 neurons
+    >>> spikes, v = lif(x, dt=1.0, tau=2.0, return_v=True)
+    >>> print(spikes[:, 0], v.shape)
+    [0. 1. 0. 1.] (4, 2)
     """
     if return_v and return_states:
         raise ValueError("spikegrad.neuron.lif: give return_v or return_states, not both")
@@ -98,17 +138,78 @@ def alif(
     return_states=False,
     save_every=None,
 ):
-    """brainpy.state's ``ALIF`` (adaptive threshold) over the input current ``x`` ``[T, *shape]``.
+    """brainpy.state's ``ALIF`` (adaptive threshold) over the input current ``x`` ``[T, *shape]``, in one fused op.
 
     States ``(V, a)``. Each step, with ``delta = V_th - V_reset`` and
     ``u = (V - V_th - beta a)/delta``: ``s = spk_fun(u)``; ``V`` is reset as
     in ``lif`` and decays towards ``V_rest + R x_t`` (``exp(-dt/tau)``);
     ``a = exp(-dt/tau_a) (a + s)``; the output is ``spk_fun(u)`` of the new
-    state.
+    state. Differentiable and transformable as ``lif``.
 
-    ``v0``, ``a0``: initial states, broadcastable to ``shape`` (default 0).
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
+        float64 (half precision is computed in float32).
+    v0, a0 : ArrayLike, optional
+        The initial potential and adaptation, broadcastable to ``shape`` (default 0).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a Python or NumPy
+        scalar, a per-neuron array broadcastable to ``shape``, or a traced
+        value (a ``jit`` argument, a ``brainstate.ParamState``'s value): all
+        run the fused kernels and are differentiable.
+    tau : float or ArrayLike, default 5.0
+        The membrane time constant (> 0).
+    tau_a : float or ArrayLike, default 100.0
+        The adaptation time constant (> 0).
+    R : float or ArrayLike, default 1.0
+        The membrane resistance.
+    V_th : float or ArrayLike, default 1.0
+        The firing threshold, raised by ``beta * a``.
+    V_reset : float or ArrayLike, default 0.0
+        The reset potential (must differ from ``V_th``).
+    V_rest : float or ArrayLike, default 0.0
+        The resting potential.
+    beta : float or ArrayLike, default 0.1
+        The adaptation's weight on the threshold.
+    spk_fun : Surrogate or callable, optional
+        The spike function: a ``spikegrad.surrogate`` instance (default
+        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
+        callable runs the same update as a ``lax.scan``.
+    spk_reset : {"soft", "hard"}, default "soft"
+        ``"soft"`` subtracts ``V_th - V_reset`` at a spike; ``"hard"`` sets
+        ``V_reset`` (the reset factor is not differentiated with respect to ``V``).
+    save_every : int, optional
+        The BPTT checkpoint stride ``K``: a gradient's forward pass keeps the
+        states every ``K`` steps and the backward pass recomputes the steps in
+        between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
+    return_states : bool, default False
+        Also return the state sequences ``(V, a)``.
 
-    Returns the spikes in x's dtype, or ``(spikes, (V, a))`` with ``return_states``.
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype, or ``(spikes, (V, a))``
+        with ``return_states``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state or parameter that is not a real (floating)
+        array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x`` (it must be time-major), an initial state or
+        parameter that does not broadcast to ``shape``, a non-finite
+        parameter, ``dt`` or a time constant ``<= 0``, ``V_th == V_reset``,
+        a bad ``spk_reset`` or ``save_every``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import alif
+    >>> spikes, (v, a) = alif(jnp.full((6, 3), 2.0), dt=1.0, tau=2.0, beta=0.5, return_states=True)
+    >>> print(spikes.shape, a.shape)
+    (6, 3) (6, 3)
     """
     return run(
         ALIF_MODEL,
@@ -140,15 +241,78 @@ def cuba_lif(
     return_states=False,
     save_every=None,
 ):
-    """brainpy.state's ``CubaLIF`` (current-based synapse) driven by ``x`` ``[T, *shape]``
-    as its delta input: each step ``g = exp(-dt/tau_syn) g + x_t`` (what a
-    projection's ``add_delta_input`` does), then ``V`` is reset as in ``lif``
-    and decays towards ``V_rest + R g`` (``exp(-dt/tau)``); the output is
-    ``spk_fun((V - V_th)/(V_th - V_reset))``.
+    """brainpy.state's ``CubaLIF`` (current-based synapse) driven by ``x`` ``[T, *shape]``, in one fused op.
 
-    ``v0``, ``g0``: initial states, broadcastable to ``shape`` (default 0).
+    ``x`` is the synaptic delta input: each step ``g = exp(-dt/tau_syn) g + x_t``
+    (what a projection's ``add_delta_input`` does), then ``V`` is reset as in
+    ``lif`` and decays towards ``V_rest + R g`` (``exp(-dt/tau)``); the output
+    is ``spk_fun((V - V_th)/(V_th - V_reset))``. Differentiable and
+    transformable as ``lif``.
 
-    Returns the spikes in x's dtype, or ``(spikes, (V, g))`` with ``return_states``.
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
+        float64 (half precision is computed in float32).
+    v0, g0 : ArrayLike, optional
+        The initial potential and synaptic current, broadcastable to ``shape`` (default 0).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a Python or NumPy
+        scalar, a per-neuron array broadcastable to ``shape``, or a traced
+        value (a ``jit`` argument, a ``brainstate.ParamState``'s value): all
+        run the fused kernels and are differentiable.
+    tau : float or ArrayLike, default 5.0
+        The membrane time constant (> 0).
+    tau_syn : float or ArrayLike, default 5.0
+        The synaptic time constant (> 0).
+    R : float or ArrayLike, default 1.0
+        The membrane resistance.
+    V_th : float or ArrayLike, default 1.0
+        The firing threshold.
+    V_reset : float or ArrayLike, default 0.0
+        The reset potential (must differ from ``V_th``).
+    V_rest : float or ArrayLike, default 0.0
+        The resting potential.
+    spk_fun : Surrogate or callable, optional
+        The spike function: a ``spikegrad.surrogate`` instance (default
+        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
+        callable runs the same update as a ``lax.scan``.
+    spk_reset : {"soft", "hard"}, default "soft"
+        ``"soft"`` subtracts ``V_th - V_reset`` at a spike; ``"hard"`` sets
+        ``V_reset`` (the reset factor is not differentiated with respect to ``V``).
+    save_every : int, optional
+        The BPTT checkpoint stride ``K``: a gradient's forward pass keeps the
+        states every ``K`` steps and the backward pass recomputes the steps in
+        between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
+    return_states : bool, default False
+        Also return the state sequences ``(V, g)``.
+
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype, or ``(spikes, (V, g))``
+        with ``return_states``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state or parameter that is not a real (floating)
+        array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x`` (it must be time-major), an initial state or
+        parameter that does not broadcast to ``shape``, a non-finite
+        parameter, ``dt`` or a time constant ``<= 0``, ``V_th == V_reset``,
+        a bad ``spk_reset`` or ``save_every``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import cuba_lif
+    >>> x = jnp.zeros((8, 5)).at[0].set(3.0)  # one input pulse at t=0
+    >>> grad = jax.grad(lambda x: cuba_lif(x, dt=1.0, tau_syn=2.0).sum())(x)  # BPTT
+    >>> print(grad.shape)
+    (8, 5)
     """
     return run(
         CUBA_LIF_MODEL,
@@ -161,7 +325,3 @@ def cuba_lif(
         save_every=save_every,
         return_states=return_states,
     )
-
-
-for _f in (lif, alif, cuba_lif):
-    _f.__doc__ += _COMMON_DOC

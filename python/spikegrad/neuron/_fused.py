@@ -33,12 +33,21 @@ from ._primitives import neuron_forward_p
 
 __all__ = ["run", "DEFAULT_SAVE_EVERY", "POSITIVE"]
 
-#: The BPTT checkpoint stride when ``save_every`` is None: the forward pass of a
-#: gradient keeps the states every ``DEFAULT_SAVE_EVERY`` steps and the BPTT
-#: recomputes the steps in between (1: every step is saved). 16 from the
-#: measurements in docs/perf.md ("Fused neurons: checkpoint stride"): at 2^16
-#: neurons BPTT ran faster than with every step saved, for 1/16 of the memory.
 DEFAULT_SAVE_EVERY = 16
+"""The BPTT checkpoint stride of the fused neurons when ``save_every`` is None.
+
+The forward pass of a gradient keeps the states every ``DEFAULT_SAVE_EVERY``
+steps and the backward pass recomputes the steps in between (``save_every=1``
+saves every step). 16 from the measurements in docs/perf.md ("Fused neurons:
+checkpoint stride"): at 2^16 neurons BPTT ran faster than with every step
+saved, for 1/16 of the memory.
+
+Examples
+--------
+>>> from spikegrad.neuron import DEFAULT_SAVE_EVERY
+>>> DEFAULT_SAVE_EVERY
+16
+"""
 
 #: Parameters that must be > 0.
 POSITIVE = frozenset({"dt", "tau", "tau_a", "tau_syn"})

@@ -92,9 +92,57 @@ class FusedNeuron(brainstate.nn.Module):
 
 
 class LIF(FusedNeuron):
-    """brainpy.state's ``LIF`` (unitless) whose call runs a whole sequence
-    with :func:`spikegrad.neuron.lif`. State ``V``. ``v0`` is another name for
-    ``V_initializer``."""
+    """brainpy.state's ``LIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.lif``.
+
+    State ``V``, a ``brainstate.HiddenState``.
+    A parameter may be a scalar, an array broadcastable to ``in_size`` (per
+    neuron) or a ``brainstate.ParamState`` holding either, which
+    ``brainstate.transform.grad`` then trains.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R, tau, V_th, V_reset, V_rest : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.lif`` (defaults 1.0, 5.0, 1.0, 0.0, 0.0).
+    V_initializer : ArrayLike or callable, default 0.0
+        The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+    v0 : ArrayLike or callable, optional
+        Another name for ``V_initializer``.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``spk_reset`` here; bad parameters and inputs raise at the
+        call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import LIF
+    >>> with brainstate.environ.context(dt=1.0):
+    ...     layer = LIF(3, tau=brainstate.ParamState(jnp.full(3, 2.0)))
+    ...     layer.init_state(batch_size=2)
+    ...     spikes = layer(jnp.full((5, 2, 3), 2.0))  # T=5, batch 2
+    >>> print(spikes.shape, layer.V.value.shape)
+    (5, 2, 3) (2, 3)
+    """
 
     model = LIF_MODEL
 
@@ -126,8 +174,55 @@ class LIF(FusedNeuron):
 
 
 class ALIF(FusedNeuron):
-    """brainpy.state's ``ALIF`` (unitless) whose call runs a whole sequence
-    with :func:`spikegrad.neuron.alif`. States ``V`` and ``a``."""
+    """brainpy.state's ``ALIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.alif``.
+
+    States ``V`` and ``a``, ``brainstate.HiddenState`` objects.
+    A parameter may be a scalar, an array broadcastable to ``in_size`` (per
+    neuron) or a ``brainstate.ParamState`` holding either, which
+    ``brainstate.transform.grad`` then trains.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R, tau, tau_a, V_th, V_reset, V_rest, beta : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.alif`` (defaults 1.0, 5.0, 100.0, 1.0, 0.0, 0.0, 0.1).
+    V_initializer, a_initializer : ArrayLike or callable, default 0.0
+        The initial ``V`` and ``a``: values broadcastable to ``in_size``, or ``init(shape)``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``spk_reset`` here; bad parameters and inputs raise at the
+        call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import ALIF
+    >>> with brainstate.environ.context(dt=1.0):
+    ...     layer = ALIF(4, beta=0.5)
+    ...     layer.init_state()
+    ...     spikes = layer(jnp.full((6, 4), 2.0))
+    >>> print(spikes.shape, layer.a.value.shape)
+    (6, 4) (4,)
+    """
 
     model = ALIF_MODEL
 
@@ -161,10 +256,56 @@ class ALIF(FusedNeuron):
 
 
 class CubaLIF(FusedNeuron):
-    """brainpy.state's ``CubaLIF`` (unitless) whose call runs a whole sequence
-    with :func:`spikegrad.neuron.cuba_lif`: the input enters the synaptic
-    current ``g`` as a delta input each step, as from a projection. States
-    ``V`` and ``g``."""
+    """brainpy.state's ``CubaLIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.cuba_lif``.
+
+    The input enters the synaptic current ``g`` as a delta input each step,
+    as from a projection. States ``V`` and ``g``, ``brainstate.HiddenState`` objects.
+    A parameter may be a scalar, an array broadcastable to ``in_size`` (per
+    neuron) or a ``brainstate.ParamState`` holding either, which
+    ``brainstate.transform.grad`` then trains.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R, tau, tau_syn, V_th, V_reset, V_rest : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.cuba_lif`` (defaults 1.0, 5.0, 5.0, 1.0, 0.0, 0.0).
+    V_initializer, g_initializer : ArrayLike or callable, default 0.0
+        The initial ``V`` and ``g``: values broadcastable to ``in_size``, or ``init(shape)``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``spk_reset`` here; bad parameters and inputs raise at the
+        call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import CubaLIF
+    >>> with brainstate.environ.context(dt=1.0):
+    ...     layer = CubaLIF(4, tau_syn=2.0)
+    ...     layer.init_state()
+    ...     spikes = layer(jnp.zeros((6, 4)).at[0].set(3.0))
+    >>> print(spikes.shape, layer.g.value.shape)
+    (6, 4) (4,)
+    """
 
     model = CUBA_LIF_MODEL
 
