@@ -13,12 +13,44 @@ from ._base import NativeSurrogate, functional
 
 class SquarewaveFourierSeries(NativeSurrogate):
     r"""Square-wave Fourier-series surrogate:
-    :math:`g'(x) = \frac{4}{T}\sum_{i=1}^{n}\cos((2i-1)\,2\pi x/T)`.
+    ``g'(x) = \frac{4}{T}\sum_{i=1}^{n}\cos((2i-1)\,2\pi x/T)``.
 
     ``n`` (an integer, default 2) is the number of terms (braintools keeps the
     first term for ``n < 1``), ``t_period`` (nonzero, default 8.0) the period
     ``T``. The native kernel sums in closed form after an exact reduction of
     ``x`` modulo ``T``, so it stays accurate for large ``|x|``.
+
+    Parameters
+    ----------
+    n : int, default 2
+        The number of Fourier terms, an integer (braintools keeps the first term for ``n < 1``).
+    t_period : ArrayLike, default 8.0
+        Nonzero: the period ``T``.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import SquarewaveFourierSeries
+    >>> spike_fn = SquarewaveFourierSeries(n=2)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.     1.     0.6533]
     """
 
     _native_name = "squarewave_fourier_series"
@@ -52,11 +84,45 @@ class SquarewaveFourierSeries(NativeSurrogate):
 
 
 class S2NN(NativeSurrogate):
-    r"""S2NN surrogate (Suetake et al., 2023): :math:`g'(x) = \alpha\sigma(\alpha x)
-    (1-\sigma(\alpha x))` for :math:`x < 0`, :math:`\beta/(x+1)` otherwise.
+    r"""S2NN surrogate (Suetake et al., 2023): ``g'(x) = \alpha\sigma(\alpha x)
+    (1-\sigma(\alpha x))`` for ``x < 0``, ``\beta/(x+1)`` otherwise.
 
     ``alpha`` (default 4.0), ``beta`` (default 1.0); ``epsilon`` (default 1e-8)
     only enters ``surrogate_fun``.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 4.0
+        The steepness for ``x < 0``.
+    beta : ArrayLike, default 1.0
+        The steepness for ``x >= 0``.
+    epsilon : ArrayLike, default 1e-8
+        Only enters ``surrogate_fun``, as in braintools.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import S2NN
+    >>> spike_fn = S2NN(alpha=4.0)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.0707 1.     0.6667]
     """
 
     _native_name = "s2nn"
@@ -78,10 +144,40 @@ class S2NN(NativeSurrogate):
 
 class QPseudoSpike(NativeSurrogate):
     r"""q-PseudoSpike surrogate (Herranz-Celotti & Rouat, 2022):
-    :math:`g'(x) = (1 + 2|x|/(\alpha+1))^{-\alpha}`.
+    ``g'(x) = (1 + 2|x|/(\alpha+1))^{-\alpha}``.
 
     ``alpha`` (not -1, default 2.0) sets the tail fatness. Powers follow
     ``jnp.power`` (C's ``pow``) for every ``alpha``, as in braintools.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 2.0
+        Not -1: the tail fatness.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import QPseudoSpike
+    >>> spike_fn = QPseudoSpike(alpha=2.0)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.35999998 1.         0.5625    ]
     """
 
     _native_name = "q_pseudo_spike"
@@ -109,9 +205,39 @@ class QPseudoSpike(NativeSurrogate):
 
 class SlayerGrad(NativeSurrogate):
     r"""SLAYER surrogate gradient (Shrestha & Orchard, 2018):
-    :math:`g'(x) = e^{-\alpha|x|}`.
+    ``g'(x) = e^{-\alpha|x|}``.
 
     ``alpha`` (default 1.0) sets the decay rate. Gradient only.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 1.0
+        The decay rate.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import SlayerGrad
+    >>> spike_fn = SlayerGrad(alpha=1.0)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.36789998 1.         0.60649997]
     """
 
     _native_name = "slayer_grad"
@@ -126,10 +252,40 @@ class SlayerGrad(NativeSurrogate):
 
 
 class NonzeroSignLog(NativeSurrogate):
-    r"""Nonzero-sign-log surrogate: :math:`g(x) = \mathrm{sign}(x)\ln(|\alpha x| + 1)`
-    (sign 1 at 0), :math:`g'(x) = 1 / (1/\alpha + |x|)`.
+    r"""Nonzero-sign-log surrogate: ``g(x) = \mathrm{sign}(x)\ln(|\alpha x| + 1)``
+    (sign 1 at 0), ``g'(x) = 1 / (1/\alpha + |x|)``.
 
     ``alpha`` (nonzero, default 1.0) sets the slope at 0.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 1.0
+        Nonzero: the slope at 0.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import NonzeroSignLog
+    >>> spike_fn = NonzeroSignLog(alpha=1.0)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.5    1.     0.6667]
     """
 
     _native_name = "nonzero_sign_log"

@@ -115,7 +115,37 @@ class Surrogate:
     Subclasses define ``surrogate_grad(x)`` (and, optionally,
     ``surrogate_fun(x)``). ``self(x)`` returns the Heaviside step of ``x``
     (1 where ``x >= 0``, NaN gives 0, in x's dtype and shape) whose derivative
-    with respect to ``x`` is ``surrogate_grad(x)``.
+    with respect to ``x`` is ``surrogate_grad(x)``. A subclass written in jnp
+    runs through XLA code under every JAX transformation, as in braintools.
+    Where braintools 0.3 and 0.4 differ (integer inputs, second derivatives,
+    equality of instances), the rules in force decide
+    (``spikegrad.braintools_rules_in_force``).
+
+    Returns
+    -------
+    jax.Array
+        Calling an instance, ``spike_fn(x)``, returns the step of ``x``.
+
+    Raises
+    ------
+    TypeError
+        At the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    A surrogate with a triangular ``g'``, written in jnp:
+
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import Surrogate
+    >>> class Triangle(Surrogate):
+    ...     def surrogate_grad(self, x):
+    ...         return jnp.maximum(0.0, 1.0 - jnp.abs(x))
+    >>> x = jnp.array([-0.5, 0.0, 2.0])
+    >>> print(Triangle()(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: Triangle()(x).sum())(x))
+    [0.5 1.  0. ]
     """
 
     def __call__(self, x: ArrayLike) -> jax.Array:
@@ -196,10 +226,40 @@ def _static_value(v):
 class NativeSurrogate(Surrogate):
     """A surrogate with a Rust kernel (CPU) and a jnp formula (other platforms).
 
-    Parameters that are concrete scalars (Python numbers, NumPy scalars, 0-d
-    arrays) take the native path. Traced parameters (jit arguments, vmap over a
-    parameter) and array parameters take the XLA-native path, which gives
-    braintools' results including its gradient w.r.t. a parameter.
+    The base of the 18 built-in surrogates. Parameters that are concrete
+    scalars (Python numbers, NumPy scalars, 0-d arrays) take the native path.
+    Traced parameters (jit arguments, vmap over a parameter) and array
+    parameters take the XLA-native path, which gives braintools' results
+    including its gradient w.r.t. a parameter. Instances with equal
+    parameters compare and hash equal, so ``jit`` reuses one program for them.
+    A new built-in surrogate subclasses it (docs/architecture.md, "Adding a
+    surrogate"); a user's own surrogate subclasses ``Surrogate`` instead.
+
+    Parameters
+    ----------
+    **params : ArrayLike
+        The parameters, by the names in ``_param_names``; concrete classes
+        spell out braintools' signature and defaults.
+
+    Returns
+    -------
+    jax.Array
+        Calling an instance, ``spike_fn(x)``, returns the Heaviside step of ``x``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one the kernel rejects.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> from spikegrad.surrogate import NativeSurrogate, Sigmoid
+    >>> issubclass(Sigmoid, NativeSurrogate)
+    True
+    >>> Sigmoid(alpha=2.0) == Sigmoid(alpha=2.0), Sigmoid(alpha=2.0)
+    (True, Sigmoid(alpha=2.0))
     """
 
     #: Name of the Rust kernel (``_native.surrogates()``) and of the formula.

@@ -9,10 +9,42 @@ from ._base import NativeSurrogate, functional
 
 
 class GaussianGrad(NativeSurrogate):
-    r"""Gaussian surrogate gradient: :math:`g'(x) = \alpha\,\mathcal{N}(x; 0, \sigma^2)`.
+    r"""Gaussian surrogate gradient: ``g'(x) = \alpha\,\mathcal{N}(x; 0, \sigma^2)``.
 
     ``sigma`` (> 0, default 0.5) is the standard deviation, ``alpha`` (default
     0.5) the scale. Gradient only: no ``surrogate_fun``, as in braintools.
+
+    Parameters
+    ----------
+    sigma : ArrayLike, default 0.5
+        Positive: the standard deviation.
+    alpha : ArrayLike, default 0.5
+        The scale.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import GaussianGrad
+    >>> spike_fn = GaussianGrad(sigma=0.5)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.054  0.3989 0.242 ]
     """
 
     _native_name = "gaussian"
@@ -31,8 +63,6 @@ class GaussianGrad(NativeSurrogate):
 class MultiGaussianGrad(NativeSurrogate):
     r"""Multi-Gaussian surrogate gradient (Yin, Corradi & Bohté, 2021):
 
-    .. math::
-
         g'(x) = \text{scale} \left[(1+h)\,\mathcal{N}(x; 0, \sigma^2)
                 - h\,\mathcal{N}(x; \sigma, (s\sigma)^2)
                 - h\,\mathcal{N}(x; -\sigma, (s\sigma)^2)\right]
@@ -40,6 +70,42 @@ class MultiGaussianGrad(NativeSurrogate):
     ``h`` (default 0.15) weighs the two negative side Gaussians, ``s`` (> 0,
     default 6.0) is their width relative to ``sigma`` (> 0, default 0.5), and
     ``scale`` (default 0.5) scales the whole. Gradient only.
+
+    Parameters
+    ----------
+    h : ArrayLike, default 0.15
+        The weight of the two negative side Gaussians.
+    s : ArrayLike, default 6.0
+        Positive: their width relative to ``sigma``.
+    sigma : ArrayLike, default 0.5
+        Positive: the central Gaussian's standard deviation.
+    scale : ArrayLike, default 0.5
+        The scale of the whole.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import MultiGaussianGrad
+    >>> spike_fn = MultiGaussianGrad(h=0.15)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.0435 0.4391 0.2589]
     """
 
     _native_name = "multi_gaussian"
@@ -57,9 +123,39 @@ class MultiGaussianGrad(NativeSurrogate):
 
 
 class InvSquareGrad(NativeSurrogate):
-    r"""Inverse-square surrogate gradient: :math:`g'(x) = 1 / (\alpha|x| + 1)^2`.
+    r"""Inverse-square surrogate gradient: ``g'(x) = 1 / (\alpha|x| + 1)^2``.
 
     ``alpha`` (default 100.0) sets the sharpness. Gradient only.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 100.0
+        The sharpness.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import InvSquareGrad
+    >>> spike_fn = InvSquareGrad(alpha=100.0)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [1.e-04 1.e+00 4.e-04]
     """
 
     _native_name = "inv_square_grad"

@@ -11,9 +11,39 @@ from ._base import NativeSurrogate, functional
 
 class PiecewiseQuadratic(NativeSurrogate):
     r"""Piecewise-quadratic surrogate (triangular gradient):
-    :math:`g'(x) = \alpha - \alpha^2|x|` for :math:`|x| \le 1/\alpha`, else 0.
+    ``g'(x) = \alpha - \alpha^2|x|`` for ``|x| \le 1/\alpha``, else 0.
 
     ``alpha`` (nonzero, default 1.0) sets the width ``1/alpha`` and height.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 1.0
+        Nonzero: the height ``alpha`` and the half-width ``1/alpha`` of the triangle.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import PiecewiseQuadratic
+    >>> spike_fn = PiecewiseQuadratic(alpha=1.0)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.  1.  0.5]
     """
 
     _native_name = "piecewise_quadratic"
@@ -33,9 +63,39 @@ class PiecewiseQuadratic(NativeSurrogate):
 
 
 class PiecewiseExp(NativeSurrogate):
-    r"""Piecewise-exponential surrogate: :math:`g'(x) = \alpha/2\, e^{-\alpha|x|}`.
+    r"""Piecewise-exponential surrogate: ``g'(x) = \alpha/2\, e^{-\alpha|x|}``.
 
     ``alpha`` (default 1.0) sets the decay rate.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 1.0
+        The decay rate.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import PiecewiseExp
+    >>> spike_fn = PiecewiseExp(alpha=1.0)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.1839 0.5    0.3033]
     """
 
     _native_name = "piecewise_exp"
@@ -54,11 +114,43 @@ class PiecewiseExp(NativeSurrogate):
 
 
 class PiecewiseLeakyRelu(NativeSurrogate):
-    r"""Piecewise leaky-ReLU surrogate: :math:`g'(x) = c` for :math:`|x| > w`,
-    else :math:`1/(2w)`.
+    r"""Piecewise leaky-ReLU surrogate: ``g'(x) = c`` for ``|x| > w``,
+    else ``1/(2w)``.
 
     ``c`` (default 0.01) is the outer slope, ``w`` (nonzero, default 1.0) the
     half-width of the linear part. A NaN input gets ``1/(2w)``, as in braintools.
+
+    Parameters
+    ----------
+    c : ArrayLike, default 0.01
+        The outer slope.
+    w : ArrayLike, default 1.0
+        Nonzero: the half-width of the linear part.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import PiecewiseLeakyRelu
+    >>> spike_fn = PiecewiseLeakyRelu(c=0.01)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.5 0.5 0.5]
     """
 
     _native_name = "piecewise_leaky_relu"

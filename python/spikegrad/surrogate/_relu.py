@@ -10,10 +10,42 @@ from ._base import NativeSurrogate, functional
 
 
 class LeakyRelu(NativeSurrogate):
-    r"""Leaky-ReLU surrogate: :math:`g'(x) = \alpha` for :math:`x < 0`, else :math:`\beta`.
+    r"""Leaky-ReLU surrogate: ``g'(x) = \alpha`` for ``x < 0``, else ``\beta``.
 
     ``alpha`` (default 0.1) and ``beta`` (default 1.0) are the two slopes. A NaN
     input gets ``beta``, as in braintools.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 0.1
+        The slope for ``x < 0``.
+    beta : ArrayLike, default 1.0
+        The slope for ``x >= 0``.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import LeakyRelu
+    >>> spike_fn = LeakyRelu(alpha=0.1)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.09999999 1.         1.        ]
     """
 
     _native_name = "leaky_relu"
@@ -31,10 +63,40 @@ class LeakyRelu(NativeSurrogate):
 
 
 class LogTailedRelu(NativeSurrogate):
-    r"""Log-tailed ReLU surrogate: :math:`g'(x) = 1/x` for :math:`x > 1`, 1 for
-    :math:`0 < x \le 1`, else :math:`\alpha`.
+    r"""Log-tailed ReLU surrogate: ``g'(x) = 1/x`` for ``x > 1``, 1 for
+    ``0 < x \le 1``, else ``\alpha``.
 
-    ``alpha`` (default 0.0) is the slope for :math:`x \le 0`; a NaN input gets it.
+    ``alpha`` (default 0.0) is the slope for ``x \le 0``; a NaN input gets it.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 0.0
+        The slope for ``x <= 0``.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import LogTailedRelu
+    >>> spike_fn = LogTailedRelu(alpha=0.0)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0. 0. 1.]
     """
 
     _native_name = "log_tailed_relu"
@@ -55,10 +117,42 @@ class LogTailedRelu(NativeSurrogate):
 
 class ReluGrad(NativeSurrogate):
     r"""ReLU-shaped (triangular) surrogate gradient:
-    :math:`g'(x) = \max(\alpha\,\text{width} - \alpha|x|, 0)`.
+    ``g'(x) = \max(\alpha\,\text{width} - \alpha|x|, 0)``.
 
     ``alpha`` (default 0.3) is the slope, ``width`` (default 1.0) the half-width.
     Gradient only.
+
+    Parameters
+    ----------
+    alpha : ArrayLike, default 0.3
+        The slope.
+    width : ArrayLike, default 1.0
+        The half-width.
+
+    Returns
+    -------
+    jax.Array
+        Calling the instance, ``spike_fn(x)``, returns the Heaviside step of ``x`` (1 where
+        ``x >= 0``, else 0) in ``x``'s shape and dtype, whose derivative is ``g'(x)``.
+
+    Raises
+    ------
+    ValueError
+        At construction, for a non-finite concrete parameter or one out of its range.
+    TypeError
+        For a non-real parameter; at the call, for a complex or non-numeric ``x``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.surrogate import ReluGrad
+    >>> spike_fn = ReluGrad(alpha=0.3)
+    >>> x = jnp.array([-1.0, 0.0, 0.5])
+    >>> print(spike_fn(x))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spike_fn(x).sum())(x).round(4))  # g'(x)
+    [0.         0.29999998 0.14999999]
     """
 
     _native_name = "relu_grad"
