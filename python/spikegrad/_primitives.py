@@ -58,12 +58,83 @@ for _p in (spike_p, surrogate_grad_p):
 
 
 def spike(x: ArrayLike, surrogate: str, params: tuple[float, ...]) -> jax.Array:
-    """Heaviside step of ``x`` whose derivative is the named surrogate's ``g'(x)``."""
+    """Heaviside step of ``x`` whose derivative is the named surrogate's ``g'(x)``: the low-level primitive.
+
+    The surrogate classes call it; use them (``spikegrad.surrogate``) unless a
+    surrogate is known only by its native name.
+
+    Parameters
+    ----------
+    x : ArrayLike
+        A float16, bfloat16, float32 or float64 array.
+    surrogate : str
+        The surrogate's native name, e.g. ``"sigmoid"`` or ``"multi_gaussian"``
+        (the ``_native_name`` of its class; docs/family.md lists them).
+    params : tuple of float
+        Its parameters, in the kernel's order (the class's ``_param_names``).
+
+    Returns
+    -------
+    jax.Array
+        1 where ``x >= 0``, else 0, in ``x``'s shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        For an unknown surrogate name, or parameters of the wrong number or value.
+    TypeError
+        For another dtype, when traced.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> import spikegrad
+    >>> x = jnp.array([-1.0, 0.0, 1.0])
+    >>> print(spikegrad.spike(x, "sigmoid", (4.0,)))
+    [0. 1. 1.]
+    >>> print(jax.grad(lambda x: spikegrad.spike(x, "sigmoid", (4.0,)).sum())(x).round(4))
+    [0.0707 1.     0.0707]
+    """
     return spike_p.bind(x, surrogate=surrogate, params=tuple(params), lowering=LOWERING.get())
 
 
 def surrogate_grad_apply(x: ArrayLike, t: ArrayLike, surrogate: str, params: tuple[float, ...]) -> jax.Array:
-    """``t * g'(x)`` with the named surrogate: the fused kernel, low level."""
+    """``t * g'(x)`` with the named surrogate: the fused gradient kernel, low level.
+
+    What the spike's JVP and transpose compute; linear in ``t``.
+
+    Parameters
+    ----------
+    x : ArrayLike
+        A float16, bfloat16, float32 or float64 array.
+    t : ArrayLike
+        The tangent or cotangent, with ``x``'s shape and dtype.
+    surrogate : str
+        The surrogate's native name (as for ``spike``).
+    params : tuple of float
+        Its parameters, in the kernel's order.
+
+    Returns
+    -------
+    jax.Array
+        ``t * g'(x)``, computed in one pass (halves in float32, rounded once).
+
+    Raises
+    ------
+    ValueError
+        For an unknown surrogate name, or parameters of the wrong number or value.
+    TypeError
+        When traced, for another dtype, or ``x`` and ``t`` of different shapes or dtypes.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> import spikegrad
+    >>> x = jnp.array([-1.0, 0.0, 1.0])
+    >>> print(spikegrad.surrogate_grad_apply(x, 2 * jnp.ones_like(x), "sigmoid", (4.0,)).round(4))
+    [0.1413 2.     0.1413]
+    """
     return surrogate_grad_p.bind(x, t, surrogate=surrogate, params=tuple(params), lowering=LOWERING.get())
 
 

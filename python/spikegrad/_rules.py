@@ -64,22 +64,89 @@ def detected_rules() -> str:
 
 
 def braintools_rules_in_force() -> str:
-    """``"0.3"`` or ``"0.4"``: the rules in force in this thread now."""
+    """The braintools rules in force in this thread now.
+
+    Returns
+    -------
+    str
+        ``"0.3"`` or ``"0.4"``: the innermost ``braintools_rules`` block's
+        value, else the process-wide setting, and under ``"auto"`` (the
+        default) the installed braintools release's (``"0.4"`` without one).
+
+    Examples
+    --------
+    >>> import spikegrad
+    >>> with spikegrad.braintools_rules("0.3"):
+    ...     spikegrad.braintools_rules_in_force()
+    '0.3'
+    """
     value = _setting.get()
     return detected_rules() if value == "auto" else value
 
 
 def set_braintools_rules(value: str) -> None:
-    """Follow braintools ``"0.3"``'s or ``"0.4"``'s rules for the whole process,
-    or the installed release's (``"auto"``, the default). Any other value
-    raises ``ValueError`` here."""
+    """Follow braintools 0.3's or 0.4's rules for the whole process.
+
+    The rules differ in the derivative w.r.t. a surrogate parameter, second
+    derivatives, integer inputs and the equality of a user's ``Surrogate``
+    subclass (docs/braintools_versions.md). The setting is part of ``jit``'s
+    cache key.
+
+    Parameters
+    ----------
+    value : {"auto", "0.3", "0.4"}
+        ``"auto"`` (the default) follows the installed braintools release,
+        read from the package metadata (the newest rules without braintools).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        For any other value, here.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import spikegrad
+    >>> spike_fn = spikegrad.surrogate.Sigmoid(alpha=3.0)
+    >>> spikegrad.set_braintools_rules("0.4")  # second derivatives give g''(x)
+    >>> print(round(float(jax.grad(jax.grad(spike_fn))(0.3)), 4))
+    -0.7803
+    >>> spikegrad.set_braintools_rules("auto")
+    """
     _setting.set(value)
 
 
 def braintools_rules(value: str):
-    """A context manager (or decorator) that sets the rules in this thread:
-    ``with spikegrad.braintools_rules("0.4"): ...``. A bad value raises
-    ``ValueError`` here."""
+    """A context manager (or decorator) that sets the braintools rules in this thread.
+
+    Parameters
+    ----------
+    value : {"auto", "0.3", "0.4"}
+        As for ``set_braintools_rules``.
+
+    Returns
+    -------
+    context manager
+        Usable in a ``with`` statement or as a decorator.
+
+    Raises
+    ------
+    ValueError
+        For any other value, here.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import spikegrad
+    >>> spike_fn = spikegrad.surrogate.Sigmoid(alpha=3.0)
+    >>> with spikegrad.braintools_rules("0.3"):  # second derivatives are 0
+    ...     print(float(jax.grad(jax.grad(spike_fn))(0.3)))
+    0.0
+    """
     return _setting(value)
 
 

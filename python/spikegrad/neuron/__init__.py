@@ -5,7 +5,19 @@ brainpy.state's LIF, ALIF and CubaLIF over a time-major sequence; ``LIF``,
 
 The modules are imported on first use: brainstate is not a dependency of
 spikegrad, and importing it resets jax's float64 setting, which ``import
-spikegrad`` must leave alone."""
+spikegrad`` must leave alone.
+
+Examples
+--------
+>>> import jax
+>>> import jax.numpy as jnp
+>>> from spikegrad.neuron import lif
+>>> x = jnp.full((10, 3), 1.5)  # T=10 steps, 3 neurons
+>>> print(lif(x, dt=1.0, tau=2.0).sum(axis=0))  # spikes per neuron
+[4. 4. 4.]
+>>> print(jax.grad(lambda x: lif(x, dt=1.0, tau=2.0).sum())(x).shape)  # BPTT
+(10, 3)
+"""
 
 from __future__ import annotations
 

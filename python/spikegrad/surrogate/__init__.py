@@ -1,6 +1,24 @@
-"""Surrogate-gradient spike functions with the names of ``braintools.surrogate``:
+"""Surrogate-gradient spike functions with the names of ``braintools.surrogate``.
+
 ``import spikegrad.surrogate as surrogate`` replaces
-``import braintools.surrogate as surrogate``."""
+``import braintools.surrogate as surrogate``: the 18 surrogate classes with
+braintools' parameters, defaults and ``repr``, each with its functional form
+(``Sigmoid`` and ``sigmoid``, ...), and the ``Surrogate`` base class for a
+user's own. Calling an instance gives the Heaviside step of ``x``; its
+derivative is the surrogate's ``g'(x)``, under every JAX transformation.
+
+Examples
+--------
+>>> import jax
+>>> import jax.numpy as jnp
+>>> import spikegrad.surrogate as surrogate
+>>> spike_fn = surrogate.MultiGaussianGrad()
+>>> x = jnp.array([-1.0, -0.5, 0.0, 0.5, 1.0])
+>>> print(spike_fn(x))
+[0. 0. 1. 1. 1.]
+>>> print(jax.grad(lambda x: spike_fn(x).sum())(x))
+[0.04345199 0.2588582  0.43911165 0.2588582  0.04345199]
+"""
 
 from ._advanced import (
     S2NN,
