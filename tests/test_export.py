@@ -5,13 +5,10 @@ compatibility guarantee)."""
 
 from __future__ import annotations
 
-import contextlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from helpers.cuda import cuda_target
 from helpers.isolated import run_python
 from helpers.reference import gaussian
 from jax import export
@@ -137,12 +134,26 @@ def test_targets_listed_for_disabled_checks():
     assert set(spikegrad._ffi.TARGETS) == set(ALL_TARGETS)
 
 
-@pytest.mark.parametrize("platforms", [["cpu"], ["cpu", "cuda"]])
-def test_fused_neuron_grad_exports(platforms):
+#: The custom calls each platform's branch of a fused neuron program makes,
+#: by lowering setting: the CPU's Rust kernels (``pallas``: interpreted, no
+#: call), and on CUDA the Pallas kernels only when opted in.
+RUST = ("spikegrad_neuron_forward", "spikegrad_neuron_bptt")
+CALLS = {
+    "cpu": {"auto": RUST, "native": RUST, "xla": (), "pallas": ()},
+    "cuda": {"auto": (), "native": (), "xla": (), "pallas": ("__gpu$xla.gpu.triton",)},
+}
+
+
+@pytest.mark.parametrize("setting", ["auto", "native", "xla", "pallas"])
+@pytest.mark.parametrize("platforms", [["cpu"], ["cuda"], ["cpu", "cuda"]])
+def test_fused_neuron_grad_exports(platforms, setting):
     """A fused neuron's forward and BPTT (per-neuron tau, checkpoints every 3
-    steps) export with the neuron targets' checks disabled (and, for cuda,
-    the Pallas kernels' Triton call's); the deserialized function runs the
-    kernels and gives the same values."""
+    steps) export under every lowering setting, for CUDA too on this machine
+    without a GPU, called as a user would (no GPU target set up): the export
+    is refused unless the custom calls the program makes are allowed, and
+    makes exactly those calls; where it has a CPU branch the deserialized
+    function gives the spikes of the function it was exported from and its
+    gradients within float32 roundoff."""
     from spikegrad.neuron import alif
 
     rng = np.random.default_rng(5)
@@ -153,15 +164,21 @@ def test_fused_neuron_grad_exports(platforms):
         s, pull = jax.vjp(lambda x, tau: alif(x, dt=0.5, tau=tau, spk_fun=SPIKE, save_every=3), x, tau)
         return s, pull(jnp.cos(x))
 
-    gpu = ("__gpu$xla.gpu.triton",) if "cuda" in platforms else ()  # the Pallas kernels on cuda
-    checks = [export.DisabledSafetyCheck.custom_call(n) for n in (*NEURON_TARGETS, *gpu)]
-    target = cuda_target() if "cuda" in platforms else contextlib.nullcontext()
-    with target:
-        with pytest.raises(ValueError, match="custom call"):
-            export.export(jax.jit(f), platforms=platforms)(x, tau)
+    calls = {n for p in platforms for n in CALLS[p][setting]}
+    checks = [export.DisabledSafetyCheck.custom_call(n) for n in sorted(calls)]
+    with spikegrad.lowering(setting):
+        if calls:
+            with pytest.raises(ValueError, match="custom call"):
+                export.export(jax.jit(f), platforms=platforms)(x, tau)
         exported = export.export(jax.jit(f), platforms=platforms, disabled_checks=checks)(x, tau)
+        want = jax.jit(f)(x, tau)
     text = exported.mlir_module()
-    assert all(n in text for n in ("spikegrad_neuron_forward", "spikegrad_neuron_bptt"))
+    made = {n for n in (*ALL_TARGETS, "__gpu$xla.gpu.triton") if f"@{n}(" in text or f'"{n}"' in text}
+    assert made == calls, (made, calls)
     restored = export.deserialize(exported.serialize())
-    for a, b in zip(jax.tree.leaves(restored.call(x, tau)), jax.tree.leaves(jax.jit(f)(x, tau)), strict=True):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert tuple(restored.platforms) == tuple(platforms)
+    if "cpu" in platforms:  # (the lax.scan form may fuse differently in a program for two platforms)
+        (spikes, grads), (want_spikes, want_grads) = restored.call(x, tau), want
+        np.testing.assert_array_equal(np.asarray(spikes), np.asarray(want_spikes))
+        for a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(want_grads), strict=True):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)

@@ -506,9 +506,10 @@ def test_api_pallas_equals_default(model, hard, save_every):
 
 
 def test_api_cross_lowering_cuda():
-    """``jax.grad`` of ``lif`` lowered for CUDA under the default setting: the
-    forward and BPTT passes are Pallas (Triton) kernel calls, with no loop
-    over time outside them."""
+    """``jax.grad`` of ``lif`` lowered for CUDA: under ``pallas`` the forward
+    and BPTT passes are Pallas (Triton) kernel calls, with no loop over time
+    outside them; under the default setting (the kernels not yet run on a
+    GPU) the ``lax.scan`` form, with no kernel call."""
     import spikegrad.neuron as neuron
     import spikegrad.surrogate as sg
 
@@ -516,7 +517,14 @@ def test_api_cross_lowering_cuda():
         return jnp.sum(neuron.lif(x, v0, dt=1.0, spk_fun=sg.MultiGaussianGrad()))
 
     x, v0 = jax.ShapeDtypeStruct((100, 64, 50), jnp.float32), jax.ShapeDtypeStruct((64, 50), jnp.float32)
-    text = lowered_cuda(jax.grad(loss, argnums=(0, 1)), x, v0)
+
+    def lowered():  # as a user would, with no GPU target set
+        return jax.jit(jax.grad(loss, argnums=(0, 1))).trace(x, v0).lower(lowering_platforms=("cuda",)).as_text()
+
+    with spikegrad.lowering("pallas"):
+        text = lowered()
     assert len(re.findall(r"custom_call @__gpu\$xla\.gpu\.triton", text)) == 2  # forward, BPTT
     assert "pallas_lif_forward" in text and "pallas_lif_bptt" in text
     assert "stablehlo.while" not in text and "spikegrad_" not in text
+    default = lowered()
+    assert "triton" not in default and "stablehlo.while" in default and "spikegrad_" not in default

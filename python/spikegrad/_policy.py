@@ -24,8 +24,12 @@
               (``XLA_GRAD_DTYPES``): in a ``lax.scan`` the custom call splits
               XLA's loop fusions.
 
-On GPU (CUDA, ROCm) the fused neurons run their Pallas kernels under every
-value but ``xla``; the surrogate ops are XLA code there whatever the value.
+On GPU (CUDA, ROCm) the fused neurons run their Pallas kernels only under
+``pallas`` (an opt-in) while ``GPU_KERNELS_VALIDATED`` is False: until a
+recorded device run has passed (``docs/perf.md``), ``auto`` and ``native``
+give them the ``lax.scan`` form, as does ``auto`` where Pallas or its GPU
+backend cannot be imported. The surrogate ops are XLA code there whatever
+the value.
 
 The setting is read when a spikegrad op is traced and bound to the primitive
 as its static ``lowering`` parameter (visible in the jaxpr); ``auto`` is
@@ -38,7 +42,16 @@ from __future__ import annotations
 
 from ._settings import Setting
 
-__all__ = ["LOWERING", "CHOICES", "set_lowering", "get_lowering", "lowering", "resolve"]
+__all__ = [
+    "LOWERING",
+    "CHOICES",
+    "GPU_KERNELS_VALIDATED",
+    "set_lowering",
+    "get_lowering",
+    "lowering",
+    "resolve",
+    "gpu_neuron_kernels",
+]
 
 CHOICES = ("auto", "native", "xla", "pallas")
 
@@ -63,6 +76,11 @@ NATIVE_GRAD_SURROGATES = frozenset({"multi_gaussian", "q_pseudo_spike", "squarew
 #: braintools there. float16 keeps the kernel: its XLA code is 0.8x-0.9x
 #: braintools isolated (docs/perf.md, "Lowering policy").
 XLA_GRAD_DTYPES = frozenset({"bfloat16"})
+#: Whether the fused neurons' Pallas kernels have passed a recorded run on a
+#: GPU (``scripts/device_check.sh``, numbers in docs/perf.md). They have not
+#: yet run on a GPU, so on CUDA and ROCm ``auto`` and ``native`` lower the
+#: fused neurons to the ``lax.scan`` form; ``pallas`` opts in to the kernels.
+GPU_KERNELS_VALIDATED = False
 
 
 def set_lowering(value: str) -> None:
@@ -150,6 +168,29 @@ def lowering(value: str):
     [0.4391 0.4391 0.4391]
     """
     return LOWERING(value)
+
+
+def gpu_neuron_kernels(choice: str) -> bool:
+    """Whether the fused neurons lower to their Pallas kernels on CUDA and
+    ROCm under the setting value ``choice`` (else to the ``lax.scan`` form).
+
+    Args:
+      choice: a lowering setting value (``CHOICES``).
+
+    Returns:
+      True for ``"pallas"``; for ``"auto"`` and ``"native"``,
+      ``GPU_KERNELS_VALIDATED``; False for ``"xla"``. Whether Pallas imports
+      is checked when lowering (``spikegrad.neuron._lowering``).
+
+    Example:
+      >>> gpu_neuron_kernels("pallas"), gpu_neuron_kernels("xla")
+      (True, False)
+    """
+    if choice == "pallas":
+        return True
+    if choice == "xla":
+        return False
+    return GPU_KERNELS_VALIDATED
 
 
 def resolve(choice: str, op: str, surrogate: str, size: int, dtype=None) -> str:

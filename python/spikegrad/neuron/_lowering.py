@@ -26,7 +26,6 @@ when partitioned (``_partitioned_ffi.time_major_ffi_lowering``).
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from functools import cache
 
 import jax
@@ -40,7 +39,10 @@ from jaxlib.mlir import ir
 from .. import _ffi  # noqa: F401  (the targets must be registered before use)
 from .._formulas import check_params, formula
 from .._partitioned_ffi import SEQUENCE, STATE, time_major_ffi_lowering
+from .._policy import gpu_neuron_kernels
+from ._gpu_target import target as gpu_target
 from ._models import model as _model
+from ._pallas_sharding import lower as lower_per_shard
 from ._primitives import (
     checkpoint_steps,
     neuron_bptt_p,
@@ -52,7 +54,15 @@ from ._primitives import (
     split_tangent,
 )
 
-__all__ = ["heaviside", "scan_states", "xla_forward", "xla_tangent", "xla_bptt", "pallas_backend"]
+__all__ = [
+    "heaviside",
+    "scan_states",
+    "xla_forward",
+    "xla_tangent",
+    "xla_bptt",
+    "pallas_backend",
+    "pallas_missing",
+]
 
 TARGETS = {
     neuron_forward_p: "spikegrad_neuron_forward",
@@ -145,9 +155,48 @@ def xla_bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard
 # ---- the Pallas backend --------------------------------------------------
 
 
+#: The modules each platform's Pallas kernels need, beyond ``_pallas``:
+#: Pallas itself, the Triton backend's parameters the kernels pass (also in
+#: interpret mode) and, on a GPU, Triton's lowering of ``pallas_call``.
+PALLAS_MODULES = ("jax.experimental.pallas", "jax.experimental.pallas.triton")
+GPU_LOWERING_MODULES = ("jax._src.pallas.triton.pallas_call_registration",)
+GPU_PLATFORMS = ("cuda", "rocm")
+
+
 @cache
-def pallas_backend():
-    """``spikegrad.neuron._pallas`` if this installation has it, else None.
+def pallas_missing(platform: str = "cpu") -> str | None:
+    """What keeps the Pallas kernels from lowering for ``platform`` here.
+
+    Each module the kernels need (``PALLAS_MODULES``; on CUDA and ROCm also
+    ``GPU_LOWERING_MODULES``) is imported, not just looked up, so a module
+    whose own imports fail (a jaxlib without Triton, a backend removed from
+    jax) counts as missing.
+
+    Args:
+      platform: the platform lowered for (``"cpu"``, ``"cuda"``, ``"rocm"``, ...).
+
+    Returns:
+      None if everything imports, else a message naming the first module
+      that does not and why.
+
+    Example:
+      >>> pallas_missing("cpu") is None  # jax with Pallas
+      True
+    """
+    needed = (f"{__package__}._pallas", *PALLAS_MODULES)
+    if platform in GPU_PLATFORMS:
+        needed += GPU_LOWERING_MODULES
+    for name in needed:
+        try:
+            importlib.import_module(name)
+        except Exception as e:  # noqa: BLE001 (any failure to import means the module is unusable)
+            return f"{name} ({type(e).__name__}: {e})"
+    return None
+
+
+def pallas_backend(platform: str = "cpu"):
+    """``spikegrad.neuron._pallas`` if its kernels can lower for ``platform``
+    here (``pallas_missing``), else None.
 
     The module provides, mirroring the primitives (``model`` is the model's
     name; ``interpret`` runs the kernels in Pallas' interpreter)::
@@ -161,20 +210,34 @@ def pallas_backend():
 
     with ``z0``, ``c``, ``saved``, ``dz0``, ``dc``, ``ct_z`` (None for an absent
     cotangent) and the returned state groups as tuples.
+
+    Args:
+      platform: the platform lowered for.
+
+    Returns:
+      The module, or None.
+
+    Example:
+      >>> pallas_backend("cpu").__name__
+      'spikegrad.neuron._pallas'
     """
-    if importlib.util.find_spec(f"{__package__}._pallas") is None:
+    if pallas_missing(platform) is not None:
         return None
     return importlib.import_module(f"{__package__}._pallas")
 
 
-def _pallas(required: bool):
-    backend = pallas_backend()
-    if backend is None and required:
+def _pallas(platform: str, required: bool):
+    """The Pallas module for ``platform``; None where it cannot lower and is
+    not ``required``, a clear error where it is."""
+    missing = pallas_missing(platform)
+    if missing is not None and required:
         raise NotImplementedError(
-            "spikegrad.neuron: the lowering setting 'pallas' needs the Pallas kernels "
-            "(spikegrad.neuron._pallas), which this installation lacks"
+            f"spikegrad.neuron: the lowering setting 'pallas' needs jax's Pallas with its "
+            f"{'GPU (Triton) backend' if platform in GPU_PLATFORMS else 'Triton parameters'} to lower "
+            f"for {platform}, and this installation cannot import {missing}; "
+            "use the setting 'auto' or 'xla' for the lax.scan form"
         )
-    return backend
+    return pallas_backend(platform)
 
 
 # ---- one pass, three implementations ---------------------------------------
@@ -223,10 +286,12 @@ _PASSES = {neuron_forward_p: _forward, neuron_tangent_p: _tangent, neuron_bptt_p
 
 
 def _lower(ctx, prim, impl, interpret, operands, static):
-    def fn(*args, **kw):
-        return _PASSES[prim](impl, interpret, *args, **kw)
+    def fn(*args):
+        return _PASSES[prim](impl, interpret, *args, **static)
 
-    return mlir.lower_fun(fn, multiple_results=True)(ctx, *operands, **static)
+    if impl != "xla":  # the Pallas kernels, per shard of neurons under a partitioner
+        return lower_per_shard(ctx, fn, *_roles(prim, static["model"]), *operands)
+    return mlir.lower_fun(fn, multiple_results=True)(ctx, *operands)
 
 
 # ---- the Rust kernels ------------------------------------------------------
@@ -323,7 +388,7 @@ def _cpu_rule(prim):
     def rule(ctx, *operands, **static):
         lowering = static["lowering"]
         if lowering == "pallas":
-            return _lower(ctx, prim, _pallas(True), True, operands, static)
+            return _lower(ctx, prim, _pallas("cpu", True), True, operands, static)
         if lowering == "xla":
             return _lower(ctx, prim, "xla", False, operands, static)
         return _native(ctx, prim, operands, **static)
@@ -331,13 +396,17 @@ def _cpu_rule(prim):
     return rule
 
 
-def _gpu_rule(prim):
+def _gpu_rule(prim, platform):
     def rule(ctx, *operands, **static):
         lowering = static["lowering"]
-        backend = None if lowering == "xla" else _pallas(lowering == "pallas")
+        # The kernels where the setting asks for them (gpu_neuron_kernels: only
+        # 'pallas' until they have passed a run on a GPU); 'auto' and 'native'
+        # fall back to the lax.scan form where Pallas cannot lower here.
+        backend = _pallas(platform, lowering == "pallas") if gpu_neuron_kernels(lowering) else None
         if backend is None:
             return _lower(ctx, prim, "xla", False, operands, static)
-        return _lower(ctx, prim, backend, False, operands, static)
+        with gpu_target(platform):  # a GPU to lower for where this machine has none
+            return _lower(ctx, prim, backend, False, operands, static)
 
     return rule
 
@@ -345,7 +414,8 @@ def _gpu_rule(prim):
 def _default_rule(prim):
     def rule(ctx, *operands, **static):
         if static["lowering"] == "pallas":
-            return _lower(ctx, prim, _pallas(True), False, operands, static)
+            platform = "/".join(ctx.module_context.platforms)
+            return _lower(ctx, prim, _pallas(platform, True), False, operands, static)
         return _lower(ctx, prim, "xla", False, operands, static)
 
     return rule
@@ -362,7 +432,7 @@ def _bptt_rule(ctx, *operands, **static):
     return lower_per_platform(ctx, "spikegrad neuron BPTT", _BPTT_RULES, _BPTT_DEFAULT, (), *operands, **static)
 
 
-_BPTT_RULES = {"cpu": _cpu_rule(neuron_bptt_p), "cuda": _gpu_rule(neuron_bptt_p), "rocm": _gpu_rule(neuron_bptt_p)}
+_BPTT_RULES = {"cpu": _cpu_rule(neuron_bptt_p), **{p: _gpu_rule(neuron_bptt_p, p) for p in GPU_PLATFORMS}}
 _BPTT_DEFAULT = _default_rule(neuron_bptt_p)
 
 
@@ -371,6 +441,6 @@ for _prim in TARGETS:
         mlir.register_lowering(_prim, _bptt_rule, cacheable=False)
         continue
     mlir.register_lowering(_prim, _cpu_rule(_prim), platform="cpu")
-    for _platform in ("cuda", "rocm"):
-        mlir.register_lowering(_prim, _gpu_rule(_prim), platform=_platform)
+    for _platform in GPU_PLATFORMS:
+        mlir.register_lowering(_prim, _gpu_rule(_prim, _platform), platform=_platform)
     mlir.register_lowering(_prim, _default_rule(_prim))
