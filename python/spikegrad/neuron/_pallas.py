@@ -47,15 +47,13 @@ from jax import lax
 from .._formulas import check_params, formula
 from . import _models
 
-__all__ = ["available", "block_size", "forward", "tangent", "bptt"]
+__all__ = ["available", "block_size", "num_warps", "forward", "tangent", "bptt"]
 
 #: Neuron block per program: bounds for ``block_size``.
 MIN_BLOCK, MAX_BLOCK = 32, 256
 #: Programs wanted before the block grows past ``MIN_BLOCK`` (enough to fill
 #: a large GPU several times over).
 TARGET_PROGRAMS = 1024
-#: Triton's software-pipelining depth for the time loop (None: Pallas' default).
-NUM_STAGES = None
 
 
 def available() -> bool:
@@ -260,6 +258,13 @@ def _when(cond, fn):
     pl.when(cond)(fn)
 
 
+def _clamp(row, lo, hi):
+    """``row`` limited to ``[lo, hi]``: a Python int for an inlined step."""
+    if isinstance(row, int):
+        return min(max(row, lo), hi)
+    return jnp.clip(row, lo, hi)
+
+
 def _loop(lo, hi, body, carry):
     """``fori_loop`` over static bounds; skipped when empty, inlined when one."""
     if hi - lo <= 0:
@@ -269,11 +274,21 @@ def _loop(lo, hi, body, carry):
     return lax.fori_loop(lo, hi, body, carry)
 
 
+def num_warps(block: int, dtype) -> int:
+    """Warps per program: two neurons per thread (one for float64, whose
+    values take two registers each), at most 4 warps (8 for float64), and
+    at least one warp."""
+    per_thread = 1 if jnp.dtype(dtype).itemsize == 8 else 2
+    return max(1, min(4 * (2 // per_thread), block // (32 * per_thread)))
+
+
 def _call(kernel, n, ins, outs, *, name, interpret):
     """``pallas_call`` over blocks of neurons. ``ins``/``outs``: (array or
     ShapeDtypeStruct, rows or None) pairs; rows None = a ``[n]`` vector."""
     pl, plt = _pl()
     block = block_size(n)
+    # The compute dtype: the vectors' (states and constants), never half precision.
+    dtype = max((a.dtype for a, _ in ins), key=lambda d: jnp.dtype(d).itemsize)
 
     def spec(rows):
         if rows is None:
@@ -287,7 +302,7 @@ def _call(kernel, n, ins, outs, *, name, interpret):
         in_specs=[spec(r) for _, r in ins],
         out_specs=[spec(r) for _, r in outs],
         interpret=interpret,
-        compiler_params=plt.CompilerParams(num_warps=max(1, min(4, block // 64)), num_stages=NUM_STAGES),
+        compiler_params=plt.CompilerParams(num_warps=num_warps(block, dtype)),
         name=name,
     )
     return call(*(a for a, _ in ins))
@@ -351,8 +366,12 @@ def forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep, int
         io = _Rows(n, block, dtype)
         cs = tuple(io.load(r) for r in c_refs)
 
-        def one(t, z):
-            z, out = step(cs, z, io.load(x_ref, t))
+        def one(t, carry):
+            z, xt = carry
+            # The next step's row first: its load's latency overlaps this
+            # step's arithmetic (the last step reloads its own row).
+            x_next = io.load(x_ref, _clamp(t + 1, 0, steps - 1))
+            z, out = step(cs, z, xt)
             io.store(spikes_ref, out, t)
             if saved_refs:  # at the end of each segment of `stride` steps, and at T
 
@@ -364,9 +383,9 @@ def forward(x, z0, c, *, model, surrogate, params, hard_reset, stride, keep, int
                     save()
                 else:
                     _when((lax.rem(t, stride) == stride - 1) | (t == steps - 1), save)
-            return z
+            return z, x_next
 
-        _loop(0, steps, one, tuple(io.load(r) for r in z0_refs))
+        _loop(0, steps, one, (tuple(io.load(r) for r in z0_refs), io.load(x_ref, 0)))
 
     seq = jax.ShapeDtypeStruct((steps, n), x.dtype)
     outs = [(seq, steps)] + ([(jax.ShapeDtypeStruct((rows, n), dtype), rows)] * S if keep else [])
@@ -406,15 +425,17 @@ def tangent(x, z0, c, saved, dx, dz0, dc, *, model, surrogate, params, hard_rese
         dcs = tuple(io.load(r) for r in dc_refs)
 
         def one(t, carry):
-            z, dz = carry
-            (z, _), (dz, dout) = jax.jvp(step, (cs, z, io.load(x_ref, t)), (dcs, dz, io.load(dx_ref, t)))
+            z, dz, xt, dxt = carry
+            following = _clamp(t + 1, 0, steps - 1)  # the next step's rows first (as the forward)
+            x_next, dx_next = io.load(x_ref, following), io.load(dx_ref, following)
+            (z, _), (dz, dout) = jax.jvp(step, (cs, z, xt), (dcs, dz, dxt))
             io.store(dspikes_ref, dout, t)
             for r, v in zip(dz_refs, dz):
                 io.store(r, v, t)
-            return z, dz
+            return z, dz, x_next, dx_next
 
         start = tuple(io.load(r) for r in z0_refs), tuple(io.load(r) for r in dz0_refs)
-        _loop(0, steps, one, start)
+        _loop(0, steps, one, (*start, io.load(x_ref, 0), io.load(dx_ref, 0)))
 
     seq, states = jax.ShapeDtypeStruct((steps, n), x.dtype), jax.ShapeDtypeStruct((steps, n), dtype)
     ins = [(_seq(x, n), steps)] + [(a, None) for a in _flat(z0 + c, n)]
@@ -457,6 +478,7 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
     step = _step_fn(m, _spike_fn(surrogate, params), hard_reset)
     block = block_size(n)
     scratch_rows = min(stride, steps) - 1  # the longest segment's states but its checkpoint
+    rows_saved = rows - 1  # the last checkpoint row
 
     def kernel(x_ref, *refs):
         z0_refs, c_refs, refs = refs[:S], refs[S : S + C], refs[S + C :]
@@ -474,26 +496,38 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
         cs = tuple(io.load(r) for r in c_refs)
         z0s = tuple(io.load(r) for r in z0_refs)
 
-        def back(t, z_prev, lam, ct_c):
+        def step_rows(t):
+            """The rows step ``t`` reads: x, the spike cotangent, the state
+            cotangents given (None for the others)."""
+            ct_z_t = tuple(None if r is None else io.load(r, t) for r in ct_z_refs)
+            return io.load(x_ref, t), io.load(ct_spikes_ref, t), ct_z_t
+
+        def back(t, z_prev, lam, ct_c, row):
             """One step backward: ``lam`` is the cotangent of the state after
-            step ``t``; returns that of the state before it."""
-            lam = tuple(v if r is None else v + io.load(r, t) for v, r in zip(lam, ct_z_refs))
-            _, vjp = jax.vjp(step, cs, z_prev, io.load(x_ref, t))
-            ct_cs, lam, ct_xt = vjp((lam, io.load(ct_spikes_ref, t)))
+            step ``t``, ``row`` its ``step_rows(t)``; returns that of the state
+            before it."""
+            xt, ct_spikes_t, ct_z_t = row
+            lam = tuple(v if ct is None else v + ct for v, ct in zip(lam, ct_z_t))
+            _, vjp = jax.vjp(step, cs, z_prev, xt)
+            ct_cs, lam, ct_xt = vjp((lam, ct_spikes_t))
             io.store(ct_x_ref, ct_xt, t)
             return tuple(lam), tuple(a + b for a, b in zip(ct_c, ct_cs))
 
         def checkpoint(k):
             """The state before segment ``k``: its checkpoint, z0 for the first."""
-            return tuple(jnp.where(k > 0, io.load(r, jnp.maximum(k - 1, 0)), z) for r, z in zip(saved_refs, z0s))
+            return tuple(jnp.where(k > 0, io.load(r, _clamp(k - 1, 0, rows_saved)), z) for r, z in zip(saved_refs, z0s))
 
         def one(j, carry):
             # Every step runs this one body, whatever the stride, so the
             # results do not depend on it.
             t = steps - 1 - j
-            lam, ct_c, z_ck = carry
+            lam, ct_c, z_ck, row, z_pre = carry
+            # The next (earlier) step's rows first: their loads' latency
+            # overlaps this step's arithmetic (step 0 reloads its own).
+            earlier = _clamp(t - 1, 0, steps - 1)
+            row_next = step_rows(earlier)
             if not scratch_refs:  # stride 1 (every state saved), or T = 1
-                z_prev = checkpoint(t)
+                z_prev, z_pre = z_pre, checkpoint(earlier)
             else:
                 k = lax.div(t, stride)  # t >= 0: lax's truncating division is floor division
                 i = t - k * stride
@@ -516,11 +550,16 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
                 z_prev = tuple(
                     jnp.where(i > 0, io.load(r, jnp.maximum(i - 1, 0)), z) for r, z in zip(scratch_refs, z_ck)
                 )
-            lam, ct_c = back(t, z_prev, lam, ct_c)
-            return lam, ct_c, z_ck
+            lam, ct_c = back(t, z_prev, lam, ct_c, row)
+            return lam, ct_c, z_ck, row_next, z_pre
 
         zeros = jnp.zeros((block,), dtype)
-        lam, ct_c, _ = _loop(0, steps, one, ((zeros,) * S, (zeros,) * C, z0s))
+        # The checkpoint rows are read ahead only at stride 1 (every state
+        # saved); a longer stride's states come from the scratch rows the
+        # same iteration may write, and are read as the step needs them.
+        z_pre = () if scratch_refs else checkpoint(steps - 1)
+        start = ((zeros,) * S, (zeros,) * C, z0s, step_rows(steps - 1), z_pre)
+        lam, ct_c, *_ = _loop(0, steps, one, start)
         for r, v in zip(ct_z0_refs, lam):
             io.store(r, v)
         for r, v in zip(ct_c_refs, ct_c):
