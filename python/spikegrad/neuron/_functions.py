@@ -151,8 +151,10 @@ def alif(
     x : ArrayLike
         The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
         float64 (half precision is computed in float32).
-    v0, a0 : ArrayLike, optional
-        The initial potential and adaptation, broadcastable to ``shape`` (default 0).
+    v0 : ArrayLike, optional
+        The initial potential, broadcastable to ``shape`` (default 0).
+    a0 : ArrayLike, optional
+        The initial adaptation, broadcastable to ``shape`` (default 0).
     dt : float or ArrayLike
         The time step. It and every parameter below may be a Python or NumPy
         scalar, a per-neuron array broadcastable to ``shape``, or a traced
@@ -254,8 +256,10 @@ def cuba_lif(
     x : ArrayLike
         The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
         float64 (half precision is computed in float32).
-    v0, g0 : ArrayLike, optional
-        The initial potential and synaptic current, broadcastable to ``shape`` (default 0).
+    v0 : ArrayLike, optional
+        The initial potential, broadcastable to ``shape`` (default 0).
+    g0 : ArrayLike, optional
+        The initial synaptic current, broadcastable to ``shape`` (default 0).
     dt : float or ArrayLike
         The time step. It and every parameter below may be a Python or NumPy
         scalar, a per-neuron array broadcastable to ``shape``, or a traced

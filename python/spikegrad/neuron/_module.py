@@ -103,8 +103,16 @@ class LIF(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R, tau, V_th, V_reset, V_rest : float, ArrayLike or brainstate.ParamState
-        As in ``spikegrad.neuron.lif`` (defaults 1.0, 5.0, 1.0, 0.0, 0.0).
+    R : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.lif``.
+    tau : float, ArrayLike or brainstate.ParamState, default 5.0
+        As in ``spikegrad.neuron.lif``.
+    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.lif``.
+    V_reset : float, ArrayLike or brainstate.ParamState, default 0.0
+        As in ``spikegrad.neuron.lif``.
+    V_rest : float, ArrayLike or brainstate.ParamState, default 0.0
+        As in ``spikegrad.neuron.lif``.
     V_initializer : ArrayLike or callable, default 0.0
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
     spk_fun : Surrogate or callable, optional
@@ -185,10 +193,24 @@ class ALIF(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R, tau, tau_a, V_th, V_reset, V_rest, beta : float, ArrayLike or brainstate.ParamState
-        As in ``spikegrad.neuron.alif`` (defaults 1.0, 5.0, 100.0, 1.0, 0.0, 0.0, 0.1).
-    V_initializer, a_initializer : ArrayLike or callable, default 0.0
-        The initial ``V`` and ``a``: values broadcastable to ``in_size``, or ``init(shape)``.
+    R : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.alif``.
+    tau : float, ArrayLike or brainstate.ParamState, default 5.0
+        As in ``spikegrad.neuron.alif``.
+    tau_a : float, ArrayLike or brainstate.ParamState, default 100.0
+        As in ``spikegrad.neuron.alif``.
+    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.alif``.
+    V_reset : float, ArrayLike or brainstate.ParamState, default 0.0
+        As in ``spikegrad.neuron.alif``.
+    V_rest : float, ArrayLike or brainstate.ParamState, default 0.0
+        As in ``spikegrad.neuron.alif``.
+    beta : float, ArrayLike or brainstate.ParamState, default 0.1
+        As in ``spikegrad.neuron.alif``.
+    V_initializer : ArrayLike or callable, default 0.0
+        The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    a_initializer : ArrayLike or callable, default 0.0
+        The initial ``a``: a value broadcastable to ``in_size``, or ``init(shape)``.
     spk_fun : Surrogate or callable, optional
         The spike function (default ``ReluGrad()``, as brainpy.state).
     spk_reset : {"soft", "hard"}, default "soft"
@@ -268,10 +290,22 @@ class CubaLIF(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R, tau, tau_syn, V_th, V_reset, V_rest : float, ArrayLike or brainstate.ParamState
-        As in ``spikegrad.neuron.cuba_lif`` (defaults 1.0, 5.0, 5.0, 1.0, 0.0, 0.0).
-    V_initializer, g_initializer : ArrayLike or callable, default 0.0
-        The initial ``V`` and ``g``: values broadcastable to ``in_size``, or ``init(shape)``.
+    R : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.cuba_lif``.
+    tau : float, ArrayLike or brainstate.ParamState, default 5.0
+        As in ``spikegrad.neuron.cuba_lif``.
+    tau_syn : float, ArrayLike or brainstate.ParamState, default 5.0
+        As in ``spikegrad.neuron.cuba_lif``.
+    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.cuba_lif``.
+    V_reset : float, ArrayLike or brainstate.ParamState, default 0.0
+        As in ``spikegrad.neuron.cuba_lif``.
+    V_rest : float, ArrayLike or brainstate.ParamState, default 0.0
+        As in ``spikegrad.neuron.cuba_lif``.
+    V_initializer : ArrayLike or callable, default 0.0
+        The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    g_initializer : ArrayLike or callable, default 0.0
+        The initial ``g``: a value broadcastable to ``in_size``, or ``init(shape)``.
     spk_fun : Surrogate or callable, optional
         The spike function (default ``ReluGrad()``, as brainpy.state).
     spk_reset : {"soft", "hard"}, default "soft"
