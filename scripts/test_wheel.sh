@@ -62,7 +62,7 @@ print("spikegrad", importlib.metadata.version("spikegrad"), "from", where.parent
 EOF
 
 # Run from a copy so that nothing in the source tree can shadow the install.
-cp -r "$REPO/tests" "$REPO/examples" "$REPO/docs" "$REPO/README.md" "$WORK/"
+cp -r "$REPO/tests" "$REPO/examples" "$REPO/docs" "$REPO/README.md" "$REPO/CHANGELOG.md" "$WORK/"
 cd "$WORK"
 
 echo "== examples/demo.py"
