@@ -34,6 +34,7 @@ export SPIKEGRAD_WHEEL
 bash scripts/setup.sh
 bash scripts/setup_oldest.sh
 bash scripts/setup_py312.sh
+bash scripts/setup_device.sh
 export PYO3_PYTHON="$PWD/.venv/bin/python"
 
 bash scripts/lint.sh
@@ -79,6 +80,10 @@ stage "examples/demo.py in .venv-py312" demo312.log "$PY312" examples/demo.py --
 stage "brainpy.state's LIF tests in .venv-py312" bps312.log \
   bash scripts/brainpy_state_suites.sh .venv-py312 -n "$WORKERS"
 stage "docs site, mkdocs --strict (scripts/docs.sh)" docs.log bash scripts/docs.sh
+# The GPU machine's versions (.venv-device: Python 3.12, jax 0.11.2, triton):
+# every Pallas kernel compiled for sm_90, and the device check's dry runs.
+stage "Pallas kernels for sm_90 and device check dry runs in .venv-device (jax $(jax_of .venv-device))" device.log \
+  .venv-device/bin/python -m pytest -q tests/test_pallas_compile.py tests/test_device_check.py
 stage "manylinux wheel, fresh venv without a toolchain (scripts/test_wheel.sh)" wheel.log bash scripts/test_wheel.sh
 echo "== summary"
 cat "$LOGS/summary"
