@@ -88,7 +88,12 @@ fn main() {
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    for path in ["src/bridge.rs", "src/bridge_neuron.rs", "cpp_shim"] {
+    for path in [
+        "src/bridge.rs",
+        "src/bridge_neuron.rs",
+        "src/bridge_synapse.rs",
+        "cpp_shim",
+    ] {
         println!("cargo:rerun-if-changed={path}");
     }
 
@@ -103,14 +108,19 @@ fn main() {
     println!("cargo:rustc-env=SPIKEGRAD_BUILD_JAXLIB_VERSION={jaxlib_version}");
     println!("cargo:rustc-env=SPIKEGRAD_BUILD_FFI_API_VERSION={major}.{minor}");
 
-    cxx_build::bridges(["src/bridge.rs", "src/bridge_neuron.rs"])
-        .file("cpp_shim/handlers.cc")
-        .file("cpp_shim/neuron_handlers.cc")
-        // -isystem: the jaxlib headers' own warnings are not ours to fix.
-        .flag(format!("-isystem{}", include.display()))
-        .std("c++17")
-        .flag_if_supported("-fvisibility=hidden")
-        .flag_if_supported("-Wno-unused-parameter")
-        .flag_if_supported("-Wno-missing-field-initializers")
-        .compile("spikegrad_shim");
+    cxx_build::bridges([
+        "src/bridge.rs",
+        "src/bridge_neuron.rs",
+        "src/bridge_synapse.rs",
+    ])
+    .file("cpp_shim/handlers.cc")
+    .file("cpp_shim/neuron_handlers.cc")
+    .file("cpp_shim/synapse_handlers.cc")
+    // -isystem: the jaxlib headers' own warnings are not ours to fix.
+    .flag(format!("-isystem{}", include.display()))
+    .std("c++17")
+    .flag_if_supported("-fvisibility=hidden")
+    .flag_if_supported("-Wno-unused-parameter")
+    .flag_if_supported("-Wno-missing-field-initializers")
+    .compile("spikegrad_shim");
 }

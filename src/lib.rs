@@ -7,9 +7,10 @@
 //!   generic `Formula`), behind the [`surrogates::Surrogate`] trait.
 //! - `convert`: bulk f16/bf16 <-> f32 conversion (F16C where present).
 //! - [`kernels`]: the Heaviside and fused `t * g'(x)` loops per dtype, generic over the surrogate.
+//! - `synapse`: event-driven products of spikes and a dense weight (forward and weight gradient).
 //! - `neurons`: fused multi-step neuron kernels (LIF, ALIF, CubaLIF), forward, tangent and BPTT, generic over the surrogate.
 //! - [`registry`]: the table of surrogate names, and building a surrogate (or a kernel over it) from one.
-//! - `bridge`, `bridge_neuron`: the cxx bridges called by the C++ XLA FFI shim (`cpp_shim/`).
+//! - `bridge`, `bridge_neuron`, `bridge_synapse`: the cxx bridges called by the C++ XLA FFI shim (`cpp_shim/`).
 //! - `python`: the pyo3 module `spikegrad._native` (feature `python`).
 
 mod math;
@@ -18,10 +19,12 @@ pub mod surrogates;
 mod convert;
 pub mod kernels;
 mod neurons;
+mod synapse;
 
 pub mod registry;
 
 mod bridge;
 mod bridge_neuron;
+mod bridge_synapse;
 #[cfg(feature = "python")]
 mod python;

@@ -1,7 +1,8 @@
 """The neuron benchmark runs end to end at a tiny size: every section the README
 quotes (population, memory floor) in float32 and bfloat16, each row present
 and each ratio a finite positive number. A benchmark that crashes on one dtype
-is caught here, not when its numbers are next needed."""
+is caught here, not when its numbers are next needed. The synapse benchmark
+likewise, forward and weight gradient."""
 
 from __future__ import annotations
 
@@ -24,5 +25,21 @@ def test_neuron_benchmark_population_and_floor_sections():
         for op in ("forward", "BPTT"):
             found = [r for r in rows if f"| {dtype} | 2^8 | {op} |" in r]
             assert len(found) == 2, f"{dtype} {op}: rows {found}"
+    ratios = [float(v) for r in rows for v in re.findall(r"([0-9.]+)x\b", r)]
+    assert ratios and all(math.isfinite(v) and v > 0 for v in ratios)
+
+
+SYNAPSE_SCRIPT = SCRIPT.parent / "synapse.py"
+
+
+def test_synapse_benchmark_runs_at_a_tiny_size():
+    """Both ops at two firing rates; brainevent's column only where it imports."""
+    args = ["--batches", "4", "--shapes", "48x16", "--rates", "0.05,0.5", "--repeats", "1"]
+    res = run_python(SYNAPSE_SCRIPT, *args, timeout=600)
+    assert res.returncode == 0, res.stderr[-4000:]
+    rows = [line for line in res.stdout.splitlines() if line.startswith("| 4 | 48 → 16 |")]
+    for rate in ("5%", "50%"):
+        for op in ("forward", "weight grad"):
+            assert len([r for r in rows if f"| {rate} | {op} |" in r]) == 1, f"{rate} {op}: {rows}"
     ratios = [float(v) for r in rows for v in re.findall(r"([0-9.]+)x\b", r)]
     assert ratios and all(math.isfinite(v) and v > 0 for v in ratios)

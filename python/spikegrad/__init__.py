@@ -19,6 +19,7 @@ from . import (
     _native,
     neuron,
     surrogate,
+    synapse,
 )
 from ._policy import get_lowering, lowering, set_lowering
 from ._primitives import spike, surrogate_grad_apply
@@ -42,4 +43,5 @@ __all__ = [
     "spike",
     "surrogate",
     "surrogate_grad_apply",
+    "synapse",
 ]

@@ -1,0 +1,331 @@
+//! The event-driven product of spikes `s: [B, n_in]` and a dense weight
+//! `W: [n_in, n_out]`, and its weight gradient. Matrices are row-major.
+//!
+//! - Forward, per batch row `b`: the indices and values of the nonzero
+//!   `s[b, i]` are gathered, then `y[b, :] = sum_i s[b, i] * W[i, :]` adds the
+//!   scaled contiguous rows of `W`, in increasing `i`.
+//! - Weight gradient, per row `i` of `dW`: `dW[i, :] = sum_b s[b, i] * ct[b, :]`
+//!   over the `b` with a nonzero `s[b, i]`, in increasing `b`; contiguous rows
+//!   of `ct`, no strided column reads.
+//!
+//! A spike is nonzero when it is not `+0` or `-0`: NaN counts (and propagates
+//! like a dense product). Zeros are skipped, so a `0 * inf` or `0 * NaN` of the
+//! dense product is left out. Each output element is summed by one call in a
+//! fixed order, so a split of the rows over threads never changes a bit.
+//! f16 and bf16 are widened to f32, accumulated in f32 and rounded once.
+
+use std::ops::{Add, Mul};
+
+use half::{bf16, f16};
+use multiversion::multiversion;
+use multiversion::target::match_target;
+
+use crate::convert;
+
+/// The accumulation type: f32 or f64.
+pub(crate) trait Acc: Copy + Default + Add<Output = Self> + Mul<Output = Self> {}
+impl Acc for f32 {}
+impl Acc for f64 {}
+
+/// A spike or weight element with its accumulation type `A`.
+pub(crate) trait Elem<A>: Copy {
+    /// Not `+0`/`-0` (NaN is nonzero).
+    fn nonzero(self) -> bool;
+    /// The value in the accumulation type (exact).
+    fn widen(self) -> A;
+}
+
+impl Elem<f32> for f32 {
+    #[inline(always)]
+    fn nonzero(self) -> bool {
+        self != 0.0
+    }
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self
+    }
+}
+
+impl Elem<f64> for f64 {
+    #[inline(always)]
+    fn nonzero(self) -> bool {
+        self != 0.0
+    }
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        self
+    }
+}
+
+impl Elem<f32> for f16 {
+    #[inline(always)]
+    fn nonzero(self) -> bool {
+        self.to_bits() & 0x7fff != 0
+    }
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+}
+
+impl Elem<f32> for bf16 {
+    #[inline(always)]
+    fn nonzero(self) -> bool {
+        self.to_bits() & 0x7fff != 0
+    }
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        f32::from_bits(u32::from(self.to_bits()) << 16)
+    }
+}
+
+/// The nonzero entries of one spike row: their indices and widened values.
+#[inline(always)]
+fn gather<A: Acc, E: Elem<A>>(row: &[E], idx: &mut Vec<usize>, val: &mut Vec<A>) {
+    idx.clear();
+    val.clear();
+    for (i, &s) in row.iter().enumerate() {
+        if s.nonzero() {
+            idx.push(i);
+            val.push(s.widen());
+        }
+    }
+}
+
+/// `acc[j] += v * x[j]`.
+#[inline(always)]
+fn axpy<A: Acc>(acc: &mut [A], v: A, x: &[A]) {
+    for (a, &x) in acc.iter_mut().zip(x) {
+        *a = *a + v * x;
+    }
+}
+
+/// `acc = sum_k val[k] * w[idx[k], :]`, summed in increasing `k`. Four rows
+/// go through `acc` at a time (one pass over `acc` for four `W` rows) with the
+/// same left-to-right order as one at a time.
+#[inline(always)]
+fn rows_sum<A: Acc>(acc: &mut [A], idx: &[usize], val: &[A], w: &[A]) {
+    let n = acc.len();
+    acc.fill(A::default());
+    let row = |i: usize| &w[i * n..(i + 1) * n];
+    let mut ic = idx.chunks_exact(4);
+    let mut vc = val.chunks_exact(4);
+    for (i4, v4) in (&mut ic).zip(&mut vc) {
+        let (r0, r1, r2, r3) = (row(i4[0]), row(i4[1]), row(i4[2]), row(i4[3]));
+        let (v0, v1, v2, v3) = (v4[0], v4[1], v4[2], v4[3]);
+        for j in 0..n {
+            acc[j] = acc[j] + v0 * r0[j] + v1 * r1[j] + v2 * r2[j] + v3 * r3[j];
+        }
+    }
+    for (&i, &v) in ic.remainder().iter().zip(vc.remainder()) {
+        axpy(acc, v, row(i));
+    }
+}
+
+/// Forward pass, f32 or f64: `out[b, :] = s[b, :] @ w` for the rows of `s`.
+#[inline(always)]
+fn forward_same<A: Acc + Elem<A>>(s: &[A], w: &[A], out: &mut [A], n_in: usize, n_out: usize) {
+    if n_out == 0 {
+        return;
+    }
+    let (mut idx, mut val) = (Vec::with_capacity(n_in), Vec::with_capacity(n_in));
+    for (srow, orow) in s.chunks_exact(n_in.max(1)).zip(out.chunks_exact_mut(n_out)) {
+        gather(&srow[..n_in], &mut idx, &mut val);
+        rows_sum(orow, &idx, &val, w);
+    }
+    if n_in == 0 {
+        out.fill(A::default());
+    }
+}
+
+/// Forward pass, f16 or bf16: rows of `w` widened to f32 as they are used.
+#[inline(always)]
+fn forward_half<H: Elem<f32>>(
+    s: &[H],
+    w: &[H],
+    out: &mut [H],
+    n_in: usize,
+    n_out: usize,
+    widen: impl Fn(&[H], &mut [f32]),
+    narrow: impl Fn(&[f32], &mut [H]),
+) {
+    if n_out == 0 {
+        return;
+    }
+    let (mut idx, mut val) = (Vec::with_capacity(n_in), Vec::with_capacity(n_in));
+    let mut acc = vec![0f32; n_out];
+    let mut wrow = vec![0f32; n_out];
+    for (b, orow) in out.chunks_exact_mut(n_out).enumerate() {
+        gather(&s[b * n_in..(b + 1) * n_in], &mut idx, &mut val);
+        acc.fill(0.0);
+        for (&i, &v) in idx.iter().zip(&val) {
+            widen(&w[i * n_out..(i + 1) * n_out], &mut wrow);
+            axpy(&mut acc, v, &wrow);
+        }
+        narrow(&acc, orow);
+    }
+}
+
+/// Rows of `dW` accumulated per block, so that the block (and the `ct` row
+/// being added) stays in cache while every batch row is visited: ~128 KiB.
+const WGRAD_BLOCK_BYTES: usize = 1 << 17;
+
+fn block_rows<A>(n_out: usize) -> usize {
+    (WGRAD_BLOCK_BYTES / (n_out * std::mem::size_of::<A>()).max(1)).max(1)
+}
+
+/// Weight gradient, f32 or f64: rows `i0..i0 + rows` of `dW = s^T @ ct`,
+/// written to `out` (`rows * n_out`). `s` and `ct` are the whole `[B, n_in]`
+/// and `[B, n_out]`.
+#[inline(always)]
+fn wgrad_same<A: Acc + Elem<A>>(
+    s: &[A],
+    ct: &[A],
+    out: &mut [A],
+    n_in: usize,
+    n_out: usize,
+    i0: usize,
+) {
+    if n_out == 0 {
+        return;
+    }
+    out.fill(A::default());
+    let batch = if n_in == 0 { 0 } else { s.len() / n_in };
+    let rows = out.len() / n_out;
+    let block = block_rows::<A>(n_out);
+    for r0 in (0..rows).step_by(block) {
+        let r1 = (r0 + block).min(rows);
+        for b in 0..batch {
+            let srow = &s[b * n_in + i0 + r0..b * n_in + i0 + r1];
+            let crow = &ct[b * n_out..(b + 1) * n_out];
+            for (r, &v) in srow.iter().enumerate() {
+                if v.nonzero() {
+                    let o = (r0 + r) * n_out;
+                    axpy(&mut out[o..o + n_out], v, crow);
+                }
+            }
+        }
+    }
+}
+
+/// Weight gradient, f16 or bf16: a block of `dW` accumulated in f32, the `ct`
+/// rows widened once per block and batch row that has a spike there.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn wgrad_half<H: Elem<f32>>(
+    s: &[H],
+    ct: &[H],
+    out: &mut [H],
+    n_in: usize,
+    n_out: usize,
+    i0: usize,
+    widen: impl Fn(&[H], &mut [f32]),
+    narrow: impl Fn(&[f32], &mut [H]),
+) {
+    if n_out == 0 {
+        return;
+    }
+    let batch = if n_in == 0 { 0 } else { s.len() / n_in };
+    let rows = out.len() / n_out;
+    let block = block_rows::<f32>(n_out);
+    let mut acc = vec![0f32; block.min(rows.max(1)) * n_out];
+    let mut crow = vec![0f32; n_out];
+    for r0 in (0..rows).step_by(block) {
+        let r1 = (r0 + block).min(rows);
+        let acc = &mut acc[..(r1 - r0) * n_out];
+        acc.fill(0.0);
+        for b in 0..batch {
+            let srow = &s[b * n_in + i0 + r0..b * n_in + i0 + r1];
+            if !srow.iter().any(|v| v.nonzero()) {
+                continue;
+            }
+            widen(&ct[b * n_out..(b + 1) * n_out], &mut crow);
+            for (r, &v) in srow.iter().enumerate() {
+                if v.nonzero() {
+                    axpy(&mut acc[r * n_out..(r + 1) * n_out], v.widen(), &crow);
+                }
+            }
+        }
+        narrow(acc, &mut out[r0 * n_out..r1 * n_out]);
+    }
+}
+
+/// Compiled for each CPU target the other kernels are (src/kernels.rs), plus
+/// the baseline, and picked at run time.
+macro_rules! multiversioned {
+    ($($function:tt)*) => {
+        #[multiversion(targets(
+            "x86_64+avx512f+avx512bw+avx512vl+avx2+fma+f16c",
+            "x86_64+avx2+fma+f16c",
+            "aarch64+neon"
+        ))]
+        $($function)*
+    };
+}
+
+multiversioned! {
+    /// `out = s @ w` for `s: [rows, n_in]`, `w: [n_in, n_out]`, `out: [rows, n_out]`.
+    pub(crate) fn forward_f32(s: &[f32], w: &[f32], out: &mut [f32], n_in: usize, n_out: usize) {
+        forward_same(s, w, out, n_in, n_out)
+    }
+}
+
+multiversioned! {
+    /// As [`forward_f32`], in f64.
+    pub(crate) fn forward_f64(s: &[f64], w: &[f64], out: &mut [f64], n_in: usize, n_out: usize) {
+        forward_same(s, w, out, n_in, n_out)
+    }
+}
+
+multiversioned! {
+    /// As [`forward_f32`], in f16 (accumulated in f32).
+    pub(crate) fn forward_f16(s: &[f16], w: &[f16], out: &mut [f16], n_in: usize, n_out: usize) {
+        let f16c = match_target! { "x86_64+avx+f16c" => true, _ => false };
+        forward_half(
+            s, w, out, n_in, n_out,
+            |a: &[f16], b: &mut [f32]| convert::widen_f16(f16c, a, b),
+            |a: &[f32], b: &mut [f16]| convert::narrow_f16(f16c, a, b),
+        )
+    }
+}
+
+multiversioned! {
+    /// As [`forward_f32`], in bf16 (accumulated in f32).
+    pub(crate) fn forward_bf16(s: &[bf16], w: &[bf16], out: &mut [bf16], n_in: usize, n_out: usize) {
+        forward_half(s, w, out, n_in, n_out, convert::widen_bf16, convert::narrow_bf16)
+    }
+}
+
+multiversioned! {
+    /// Rows `i0..` of `s^T @ ct` into `out: [rows, n_out]`, for the whole
+    /// `s: [B, n_in]` and `ct: [B, n_out]`.
+    pub(crate) fn wgrad_f32(s: &[f32], ct: &[f32], out: &mut [f32], n_in: usize, n_out: usize, i0: usize) {
+        wgrad_same(s, ct, out, n_in, n_out, i0)
+    }
+}
+
+multiversioned! {
+    /// As [`wgrad_f32`], in f64.
+    pub(crate) fn wgrad_f64(s: &[f64], ct: &[f64], out: &mut [f64], n_in: usize, n_out: usize, i0: usize) {
+        wgrad_same(s, ct, out, n_in, n_out, i0)
+    }
+}
+
+multiversioned! {
+    /// As [`wgrad_f32`], in f16 (accumulated in f32).
+    pub(crate) fn wgrad_f16(s: &[f16], ct: &[f16], out: &mut [f16], n_in: usize, n_out: usize, i0: usize) {
+        let f16c = match_target! { "x86_64+avx+f16c" => true, _ => false };
+        wgrad_half(
+            s, ct, out, n_in, n_out, i0,
+            |a: &[f16], b: &mut [f32]| convert::widen_f16(f16c, a, b),
+            |a: &[f32], b: &mut [f16]| convert::narrow_f16(f16c, a, b),
+        )
+    }
+}
+
+multiversioned! {
+    /// As [`wgrad_f32`], in bf16 (accumulated in f32).
+    pub(crate) fn wgrad_bf16(s: &[bf16], ct: &[bf16], out: &mut [bf16], n_in: usize, n_out: usize, i0: usize) {
+        wgrad_half(s, ct, out, n_in, n_out, i0, convert::widen_bf16, convert::narrow_bf16)
+    }
+}
