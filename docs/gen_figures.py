@@ -36,9 +36,9 @@ def surrogate_classes() -> list[type]:
 def gen_surrogates(out: Path) -> None:
     """One panel per surrogate: g'(x) on [-2, 2] with the default parameters."""
     classes = surrogate_classes()
-    cols = 6
+    cols = 3
     rows = -(-len(classes) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.0 * rows), sharex=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 1.9 * rows), sharex=True)
     x = jnp.linspace(-2.0, 2.0, 801)
     for ax, cls in zip(axes.flat, classes):
         ax.plot(x, cls().surrogate_grad(x), color="tab:blue", lw=1.4)
