@@ -22,6 +22,7 @@
 #   tests with spikegrad's spike function (scripts/brainpy_state_suites.sh).
 #   It replaces the former .venv-bt04 (braintools 0.4.0 forced onto Python
 #   3.11 with --no-deps), whose stages all run here.
+# The documentation site is built with mkdocs --strict (scripts/docs.sh).
 # Last, the portable wheel is tested in a venv without a toolchain
 # (scripts/test_wheel.sh). pytest runs on up to 4 worker processes
 # (SPIKEGRAD_TEST_WORKERS; 0 runs in one process). Extra arguments go to the
