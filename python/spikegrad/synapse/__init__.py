@@ -8,7 +8,15 @@ backward, with a Rust kernel on CPU that reads only the nonzero spikes.
 
 ``SpikeLinear`` is imported on first use: brainstate is not a dependency of
 spikegrad, and importing it resets jax's float64 setting, which ``import
-spikegrad`` must leave alone."""
+spikegrad`` must leave alone.
+
+Examples
+--------
+>>> import jax.numpy as jnp
+>>> from spikegrad.synapse import spike_matmul
+>>> print(spike_matmul(jnp.array([True, False, True]), jnp.ones((3, 2))))
+[2. 2.]
+"""
 
 from __future__ import annotations
 

@@ -25,36 +25,47 @@ def spike_matmul(spikes: ArrayLike, weight: ArrayLike) -> jax.Array:
     0/1: the same as ``jnp.matmul`` up to the order of summation. The
     gradient with respect to ``spikes`` (``ct @ weight.T``) is XLA's dense
     dot. Other platforms, and the lowering setting ``"xla"``, use XLA's dot
-    throughout.
-
-    Args:
-      spikes: ``[..., n_in]``, bool (counted as 0/1) or any float dtype; a
-        float dtype other than the weight's is cast to the weight's first.
-      weight: ``[n_in, n_out]``, float16, bfloat16, float32 or float64.
-
-    Returns:
-      ``[..., n_out]`` in the weight's dtype. float16 and bfloat16 are summed
-      in float32 and rounded once.
-
-    Raises:
-      TypeError: a weight that is not float16/bfloat16/float32/float64 (bool,
-        integer, complex); spikes that are integer or complex (cast integer
-        spikes to bool or to a float dtype first).
-      ValueError: a weight that is not 2-D, 0-d spikes, or a last axis of
-        ``spikes`` other than ``weight.shape[0]``.
+    throughout. ``jit``, ``grad``, ``vjp``, ``jvp``, ``vmap``, ``checkpoint``
+    and ``jax.export`` work.
 
     A spike that is exactly zero contributes nothing, so unlike a dense
     product a zero spike times an ``inf`` or NaN weight gives 0, not NaN
     (likewise for the weight gradient: a zero spike times an ``inf`` or NaN
     cotangent). A NaN or infinite spike propagates as in ``jnp.matmul``.
 
-    Example:
-      >>> import jax.numpy as jnp
-      >>> from spikegrad.synapse import spike_matmul
-      >>> s = jnp.array([[1.0, 0.0, 1.0]])
-      >>> w = jnp.arange(6.0).reshape(3, 2)
-      >>> spike_matmul(s, w)
-      Array([[4., 6.]], dtype=float32)
+    Parameters
+    ----------
+    spikes : ArrayLike
+        ``[..., n_in]``, bool (counted as 0/1) or any float dtype; a float
+        dtype other than the weight's is cast to the weight's first.
+    weight : ArrayLike
+        ``[n_in, n_out]``, float16, bfloat16, float32 or float64.
+
+    Returns
+    -------
+    jax.Array
+        ``[..., n_out]`` in the weight's dtype. float16 and bfloat16 are
+        summed in float32 and rounded once.
+
+    Raises
+    ------
+    TypeError
+        For a weight that is not float16/bfloat16/float32/float64 (bool,
+        integer, complex), or spikes that are integer or complex (cast
+        integer spikes to bool or to a float dtype first).
+    ValueError
+        For a weight that is not 2-D, 0-d spikes, or a last axis of
+        ``spikes`` other than ``weight.shape[0]``. Both are raised at trace
+        time under ``jit`` too.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.synapse import spike_matmul
+    >>> s = jnp.array([[1.0, 0.0, 1.0]])
+    >>> w = jnp.arange(6.0).reshape(3, 2)
+    >>> print(spike_matmul(s, w))
+    [[4. 6.]]
     """
     spikes = jnp.asarray(spikes)
     weight = jnp.asarray(weight)

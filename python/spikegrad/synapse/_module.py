@@ -19,39 +19,47 @@ class SpikeLinear(brainstate.nn.Module):
     A drop-in for ``brainstate.nn.Linear`` where the input is spikes (bool or
     float, ``[..., in_size[-1]]``): the same constructor, the same parameter
     layout (``self.weight``, a ``ParamState`` holding ``{"weight": [in, out]}``
-    and, unless ``b_init`` is None, ``"bias": [out]``), so the same parameters
-    give the same outputs and gradients. Only the product differs: it reads
-    only the nonzero spikes (``spike_matmul``). Plain arrays only (no
-    brainunit quantities).
+    and, unless ``b_init`` is None, ``"bias": [out]``), created by the same
+    initializer calls in the same order, so the same random seed gives the
+    same parameters and the same parameters the same outputs and gradients.
+    Only the product differs: it reads only the nonzero spikes
+    (``spike_matmul``). Plain arrays only (no brainunit quantities).
 
-    Args:
-      in_size: the input size, an int or a tuple whose last entry is ``n_in``.
-      out_size: the output size, likewise (leading entries equal to
-        ``in_size``'s).
-      w_init: the weight's initializer or value, ``[n_in, n_out]``
-        (brainstate's default: ``KaimingNormal()``).
-      b_init: the bias's initializer or value, ``[n_out]``; None: no bias.
-        Default None (``brainstate.nn.Linear``'s is ``ZeroInit()``).
-      w_mask: an optional mask multiplied into the weight at every call.
-      name: the module's name.
-      param_type: the state class of the parameters (``ParamState``).
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The input size; its last entry is ``n_in``.
+    out_size : int or tuple of int
+        The output size; its last entry is ``n_out``, the others equal
+        ``in_size``'s.
+    w_init : callable or ArrayLike, default ``KaimingNormal()``
+        The weight's initializer or value, ``[n_in, n_out]``.
+    b_init : callable, ArrayLike or None, default None
+        The bias's initializer or value, ``[n_out]``; None: no bias
+        (``brainstate.nn.Linear``'s default is ``ZeroInit()``).
+    w_mask : ArrayLike, callable or None, optional
+        A mask multiplied into the weight at every call.
+    name : str, optional
+        The module's name.
+    param_type : type, default ``brainstate.ParamState``
+        The state class of the parameters.
 
-    Returns:
-      Calling the module with spikes ``[..., n_in]`` returns
-      ``[..., n_out]`` in the weight's dtype.
+    Raises
+    ------
+    ValueError
+        For ``in_size`` and ``out_size`` whose leading entries differ, or (at
+        call time) spikes whose last axis is not ``n_in``.
+    TypeError
+        At call time, for integer or complex spikes, or a weight that is not
+        float16/bfloat16/float32/float64.
 
-    Raises:
-      ValueError: ``in_size`` and ``out_size`` whose leading entries differ,
-        or (at call time) spikes whose last axis is not ``n_in``.
-      TypeError: (at call time) integer or complex spikes, or a weight that
-        is not float16/bfloat16/float32/float64.
-
-    Example:
-      >>> import brainstate, jax.numpy as jnp
-      >>> from spikegrad.synapse import SpikeLinear
-      >>> layer = SpikeLinear(4, 3, b_init=brainstate.nn.init.ZeroInit())
-      >>> layer(jnp.array([[1.0, 0.0, 0.0, 1.0]])).shape
-      (1, 3)
+    Examples
+    --------
+    >>> import brainstate, jax.numpy as jnp
+    >>> from spikegrad.synapse import SpikeLinear
+    >>> layer = SpikeLinear(4, 3, b_init=brainstate.nn.init.ZeroInit())
+    >>> print(layer(jnp.array([[1.0, 0.0, 0.0, 1.0]])).shape, sorted(layer.weight.value))
+    (1, 3) ['bias', 'weight']
     """
 
     def __init__(
