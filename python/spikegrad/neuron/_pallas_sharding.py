@@ -66,6 +66,8 @@ def _neuron_tiles(sharding, shape, lead: int, neurons):
     and the device array ``[*tiles, rest]`` (time tiles and replicas in
     ``rest``); an axis whose tiles do not divide its size left whole. None
     when it splits no neuron axis."""
+    if sharding is None:  # GSPMD may not have decided an operand's sharding yet
+        return None
     hlo = sharding._to_xla_hlo_sharding(len(shape))
     if hlo.is_replicated() or not hlo.is_tiled() or hlo.is_manual():
         return None
@@ -97,10 +99,12 @@ def _shardings(devices, arg_shapes, in_roles, shapes, roles, neurons) -> list:
     the first operand that splits its neurons; all replicated if none does."""
     split = None
     for s, role in zip(arg_shapes, in_roles):
-        if _is_sequence(s.shape, role, neurons):
-            split = _neuron_tiles(s.sharding, s.shape, 1, neurons)
-        elif role == STATE and tuple(s.shape) == tuple(neurons):
-            split = _neuron_tiles(s.sharding, s.shape, 0, neurons)
+        lead = 1 if _is_sequence(s.shape, role, neurons) else 0
+        if lead or (role == STATE and tuple(s.shape) == tuple(neurons)):
+            try:
+                split = _neuron_tiles(s.sharding, s.shape, lead, neurons)
+            except Exception:  # noqa: BLE001 (an error here would abort XLA: replicate instead)
+                split = None
         if split is not None:
             break
     out = []
