@@ -17,7 +17,7 @@ import spikegrad
 import spikegrad.surrogate as surrogate
 
 TARGETS = ("spikegrad_heaviside", "spikegrad_surrogate_grad")
-#: Every target, as the README lists them for the disabled checks.
+#: Every target, as docs/platforms.md lists them for the disabled checks.
 NEURON_TARGETS = (
     "spikegrad_neuron_forward",
     "spikegrad_neuron_tangent",
@@ -130,7 +130,7 @@ def test_deserialize_in_fresh_process(tmp_path, with_import):
 
 
 def test_targets_listed_for_disabled_checks():
-    """The README tells users to disable the checks for exactly these names."""
+    """docs/platforms.md tells users to disable the checks for exactly these names."""
     assert set(spikegrad._ffi.TARGETS) == set(ALL_TARGETS)
 
 
