@@ -9,17 +9,19 @@
 #   spills and local memory checked;
 # - tests/test_device_check.py: the dry runs of scripts/device_check.sh
 #   (correctness and timing, tiny sizes, the Pallas kernels interpreted).
-# `triton` 3.6.0 parses the textual Triton IR that jaxlib 0.11.2 writes and
-# compiles it with the same pass pipeline a CUDA jaxlib of that release runs
-# (the IR reaches `triton` as text: the MLIR bytecode in the custom call is
-# jaxlib's own MLIR version).
+# `triton` 3.8.0 is the last release before jaxlib 0.11.2 was built (August
+# and September 2026), the nearest to the Triton that jaxlib's XLA compiles
+# the IR with; 3.5.1 to 3.8.0 all parse and compile every kernel. The IR
+# reaches `triton` as text (tests/helpers/triton_ptx.py): the MLIR bytecode
+# in the custom call is in jaxlib's own MLIR version, which `triton` cannot
+# read.
 # The wheel is the one scripts/setup.sh built into dist/ (abi3, as in
 # scripts/setup_py312.sh). Python 3.12 is found as $PYTHON312, else
 # `pyenv prefix 3.12`, else python3.12 on PATH. Idempotent; safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAX_VERSION=0.11.2
-TRITON_VERSION=3.6.0
+TRITON_VERSION=3.8.0
 WHEEL=$(ls dist/spikegrad-*.whl 2>/dev/null || true)
 if [ -z "$WHEEL" ]; then
   echo "setup_device: no wheel in dist/; run scripts/setup.sh first" >&2
