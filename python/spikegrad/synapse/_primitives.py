@@ -83,6 +83,27 @@ def _check_dtypes(op, a, b, names):
         )
 
 
+def _spec(aval):
+    """The aval's partition spec, one entry per dimension (None: unsharded)."""
+    spec = tuple(getattr(getattr(aval, "sharding", None), "spec", None) or ())
+    return (*spec, *(None,) * (aval.ndim - len(spec)))
+
+
+def _result(like, other, shape, spec, dtype):
+    """An aval of ``shape`` whose sharding (explicit mesh axes) follows
+    ``spec``, on the mesh of whichever operand has one."""
+    sharding = getattr(like, "sharding", None)
+    for a in (like, other):
+        candidate = getattr(a, "sharding", None)
+        if candidate is not None and not getattr(candidate.mesh, "empty", True):
+            sharding = candidate
+            break
+    if sharding is None:
+        return like.update(shape=shape, dtype=dtype, weak_type=False)
+    sharding = sharding.update(spec=jax.sharding.PartitionSpec(*spec))
+    return like.update(shape=shape, dtype=dtype, weak_type=False, sharding=sharding)
+
+
 def _matmul_abstract(s, w, *, lowering):
     _check_dtypes("spike_matmul", s, w, ("spikes", "weight"))
     if s.ndim < 1 or w.ndim != 2 or s.shape[-1] != w.shape[0]:
@@ -90,7 +111,7 @@ def _matmul_abstract(s, w, *, lowering):
             f"spike_matmul: spikes [..., n_in] and weight [n_in, n_out] do not fit: "
             f"spikes {list(s.shape)}, weight {list(w.shape)}"
         )
-    return s.update(shape=(*s.shape[:-1], w.shape[1]), dtype=w.dtype, weak_type=False)
+    return _result(s, w, (*s.shape[:-1], w.shape[1]), (*_spec(s)[:-1], _spec(w)[1]), w.dtype)
 
 
 def _wgrad_abstract(s, ct, *, lowering):
@@ -100,7 +121,7 @@ def _wgrad_abstract(s, ct, *, lowering):
             f"spike_matmul_wgrad: spikes [..., n_in] and cotangent [..., n_out] must share "
             f"their leading axes: spikes {list(s.shape)}, cotangent {list(ct.shape)}"
         )
-    return s.update(shape=(s.shape[-1], ct.shape[-1]), dtype=s.dtype, weak_type=False)
+    return _result(s, ct, (s.shape[-1], ct.shape[-1]), (_spec(s)[-1], _spec(ct)[-1]), s.dtype)
 
 
 spike_matmul_p.def_abstract_eval(_matmul_abstract)
