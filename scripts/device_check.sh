@@ -9,12 +9,12 @@
 #   bash scripts/device_check.sh correctness   (at most 4 minutes)
 #       On the GPU machine (no network; python3 with a CUDA jax): installs
 #       dist/ and .whl/ into /tmp/spikegrad-site, then runs
-#       `scripts/device_check.py correctness` with a 200 s budget: every
+#       `scripts/device_check.py correctness` with a 190 s budget: every
 #       fused neuron pass (Pallas kernels, the `pallas` setting) against the
 #       CPU and NumPy, and the surrogates on the GPU against the CPU,
 #       braintools and NumPy (scripts/device/correctness.py).
 #   bash scripts/device_check.sh timing        (at most 5 minutes)
-#       The same install, then `scripts/device_check.py timing` with a 260 s
+#       The same install, then `scripts/device_check.py timing` with a 240 s
 #       budget: the copy floor, the fused LIF's forward and BPTT against
 #       lax.scan and brainpy.state at N = 2^13 .. 2^22, and the neuron block
 #       sweep (scripts/device/timing.py).
@@ -26,8 +26,9 @@
 # Each command prints its duration and ends with one line, `ok` or `FAILED`,
 # and exits non-zero on FAILED (a failed comparison, a section that broke,
 # or a correctness section skipped past its budget). Sections past the
-# budget are skipped and listed. Logs and a JSON report go to $OUT (or
-# out/device). With this workplace's device tool:
+# budget are skipped and listed; further arguments go to device_check.py
+# (e.g. `correctness --sections surrogates` to rerun one section). Logs and
+# a JSON report go to $OUT (or out/device). With this workplace's device tool:
 #   run(command="bash scripts/device_check.sh correctness", carry=["dist", ".whl"], timeout_s=300)
 #   run(command="bash scripts/device_check.sh timing", carry=["dist", ".whl"], timeout_s=360)
 set -euo pipefail
@@ -36,8 +37,8 @@ PY=${PYTHON:-python3}
 # Not on a CUDA jax image; everything else braintools needs is.
 DEVICE_WHEELS="braintools brainstate brainunit brainevent saiunit array_api_compat brainpy brainpy_state"
 #: run -> (seconds of budget, seconds before the process is stopped)
-declare -A BUDGET=([correctness]=200 [timing]=260)
-declare -A LIMIT=([correctness]=235 [timing]=295)
+declare -A BUDGET=([correctness]=190 [timing]=240)
+declare -A LIMIT=([correctness]=220 [timing]=275)
 
 prepare() {
   bash scripts/setup.sh
@@ -61,14 +62,15 @@ install() {
   nvidia-smi -L || true
 }
 
-# check RUN [--dry]: one run of scripts/device_check.py, timed, its last line the verdict.
+# check RUN [ARGS]: one run of scripts/device_check.py, timed, its last line the verdict.
 check() {
-  local name=$1 dry=${2:-} start=$SECONDS status=0
+  local name=$1 start=$SECONDS status=0
+  shift
   local out=${OUT:-$PWD/out/device}
   mkdir -p "$out"
   export PYTHONUNBUFFERED=1
-  timeout "${LIMIT[$name]}" "$PY" scripts/device_check.py "$name" $dry --budget "${BUDGET[$name]}" \
-    --out "$out/$name.json" 2>&1 | tee "$out/$name.log" || status=$?
+  timeout "${LIMIT[$name]}" "$PY" scripts/device_check.py "$name" --budget "${BUDGET[$name]}" \
+    --out "$out/$name.json" "$@" 2>&1 | tee "$out/$name.log" || status=$?
   if [ "$status" = 124 ]; then
     echo "$name: stopped after ${LIMIT[$name]} s"
   fi
@@ -81,9 +83,13 @@ case "${1:-}" in
   prepare) prepare ;;
   correctness | timing)
     install
-    check "$1"
+    check "$@"
     ;;
-  dry-correctness | dry-timing) check "${1#dry-}" --dry ;;
+  dry-correctness | dry-timing)
+    name=${1#dry-}
+    shift
+    check "$name" --dry "$@"
+    ;;
   *)
     echo "usage: bash scripts/device_check.sh {prepare|correctness|timing|dry-correctness|dry-timing}" >&2
     exit 2

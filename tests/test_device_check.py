@@ -87,3 +87,20 @@ def test_compare_fails_on_a_difference():
     off = (spikes, states, ((grads[0] * 1.01), grads[1], grads[2]), grads, want[4])
     result = compare(off, want, "float32")
     assert not result["ok"] and result["rel_errors"]["grad_x_K"] > 1e-3
+
+
+def test_budget_skips_and_fails_correctness(tmp_path):
+    """Past its budget a run skips its sections and lists them; a correctness
+    run that skipped a section is FAILED (its verdict covers every check)."""
+    out = tmp_path / "c.json"
+    proc = subprocess.run(
+        [sys.executable, "scripts/device_check.py", "correctness", "--dry", "--budget", "0", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("correctness: FAILED") and "neurons, surrogates" in last, last
+    assert json.loads(out.read_text())["skipped"] == ["neurons", "surrogates"]

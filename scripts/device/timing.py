@@ -100,6 +100,7 @@ def lif(run: Run, rows: list) -> bool:
                     + (f"  floor {floor * 1e3:.3f} ms" if floor else "")
                     + ("  temp MiB " + " / ".join(f"{temps[k] / 2**20:.1f}" for k in progs) if op == "BPTT" else "")
                 )
+            run.write()  # a run stopped later still leaves these rows
     return True
 
 
