@@ -24,6 +24,7 @@ def lif(
     return_v=False,
     save_every=None,
     return_states=False,
+    w_rec=None,
 ):
     """brainpy.state's ``LIF`` over the time-major input current ``x`` ``[T, *shape]``, in one fused op.
 
@@ -68,6 +69,13 @@ def lif(
         The BPTT checkpoint stride ``K``: a gradient's forward pass keeps the
         states every ``K`` steps and the backward pass recomputes the steps in
         between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
+    w_rec : ArrayLike, optional
+        The recurrent weight ``[n, n]``, ``n = shape[-1]``, float16,
+        bfloat16, float32 or float64 (computed in the states' dtype): each
+        step's input becomes ``x_t + s_prev @ w_rec``, ``s_prev`` the spike
+        of the state the step starts from (at ``t = 0``, of the initial
+        state). Differentiable; runs as a ``lax.scan`` on every
+        platform. None (default): a feed-forward neuron.
     return_v : bool, default False
         Also return the potentials ``V_1 .. V_T``.
     return_states : bool, default False
@@ -83,13 +91,14 @@ def lif(
     Raises
     ------
     TypeError
-        For an ``x``, initial state or parameter that is not a real (floating)
-        array or number, or a ``spk_fun`` that is not callable.
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
     ValueError
         For a scalar ``x`` (it must be time-major), an initial state or
         parameter that does not broadcast to ``shape``, a non-finite
         parameter, ``dt`` or a time constant ``<= 0``, ``V_th == V_reset``,
-        a bad ``spk_reset`` or ``save_every``.
+        a bad ``spk_reset`` or ``save_every``, a ``w_rec`` that is not
+        ``[n, n]`` or not finite.
         Also for ``return_v`` and ``return_states`` together.
 
     Examples
@@ -113,6 +122,7 @@ def lif(
         spk_reset=spk_reset,
         save_every=save_every,
         return_states=bool(return_v or return_states),
+        w_rec=w_rec,
     )
     if return_v:
         spikes, (v,) = out
@@ -137,6 +147,7 @@ def alif(
     spk_reset="soft",
     return_states=False,
     save_every=None,
+    w_rec=None,
 ):
     """brainpy.state's ``ALIF`` (adaptive threshold) over the input current ``x`` ``[T, *shape]``, in one fused op.
 
@@ -187,6 +198,13 @@ def alif(
         between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
     return_states : bool, default False
         Also return the state sequences ``(V, a)``.
+    w_rec : ArrayLike, optional
+        The recurrent weight ``[n, n]``, ``n = shape[-1]``, float16,
+        bfloat16, float32 or float64 (computed in the states' dtype): each
+        step's input becomes ``x_t + s_prev @ w_rec``, ``s_prev`` the spike
+        of the state the step starts from (at ``t = 0``, of the initial
+        state). Differentiable; runs as a ``lax.scan`` on every
+        platform. None (default): a feed-forward neuron.
 
     Returns
     -------
@@ -197,13 +215,14 @@ def alif(
     Raises
     ------
     TypeError
-        For an ``x``, initial state or parameter that is not a real (floating)
-        array or number, or a ``spk_fun`` that is not callable.
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
     ValueError
         For a scalar ``x`` (it must be time-major), an initial state or
         parameter that does not broadcast to ``shape``, a non-finite
         parameter, ``dt`` or a time constant ``<= 0``, ``V_th == V_reset``,
-        a bad ``spk_reset`` or ``save_every``.
+        a bad ``spk_reset`` or ``save_every``, a ``w_rec`` that is not
+        ``[n, n]`` or not finite.
 
     Examples
     --------
@@ -223,6 +242,7 @@ def alif(
         spk_reset=spk_reset,
         save_every=save_every,
         return_states=return_states,
+        w_rec=w_rec,
     )
 
 
@@ -242,6 +262,7 @@ def cuba_lif(
     spk_reset="soft",
     return_states=False,
     save_every=None,
+    w_rec=None,
 ):
     """brainpy.state's ``CubaLIF`` (current-based synapse) driven by ``x`` ``[T, *shape]``, in one fused op.
 
@@ -290,6 +311,13 @@ def cuba_lif(
         between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
     return_states : bool, default False
         Also return the state sequences ``(V, g)``.
+    w_rec : ArrayLike, optional
+        The recurrent weight ``[n, n]``, ``n = shape[-1]``, float16,
+        bfloat16, float32 or float64 (computed in the states' dtype): each
+        step's input becomes ``x_t + s_prev @ w_rec``, ``s_prev`` the spike
+        of the state the step starts from (at ``t = 0``, of the initial
+        state); the sum is the delta input to ``g``. Differentiable; runs as a ``lax.scan`` on every
+        platform. None (default): a feed-forward neuron.
 
     Returns
     -------
@@ -300,13 +328,14 @@ def cuba_lif(
     Raises
     ------
     TypeError
-        For an ``x``, initial state or parameter that is not a real (floating)
-        array or number, or a ``spk_fun`` that is not callable.
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
     ValueError
         For a scalar ``x`` (it must be time-major), an initial state or
         parameter that does not broadcast to ``shape``, a non-finite
         parameter, ``dt`` or a time constant ``<= 0``, ``V_th == V_reset``,
-        a bad ``spk_reset`` or ``save_every``.
+        a bad ``spk_reset`` or ``save_every``, a ``w_rec`` that is not
+        ``[n, n]`` or not finite.
 
     Examples
     --------
@@ -328,4 +357,5 @@ def cuba_lif(
         spk_reset=spk_reset,
         save_every=save_every,
         return_states=return_states,
+        w_rec=w_rec,
     )

@@ -27,9 +27,10 @@ from .._policy import LOWERING
 from ..surrogate import NativeSurrogate, ReluGrad
 from ..surrogate._base import NATIVE_DTYPES
 from . import _lowering  # noqa: F401  (the lowerings must be registered)
-from ._lowering import scan_states
+from ._lowering import heaviside, scan_states
 from ._models import NeuronModel
 from ._primitives import neuron_forward_p
+from ._recurrent import check_w_rec, scan_recurrent
 
 __all__ = ["run", "DEFAULT_SAVE_EVERY", "POSITIVE"]
 
@@ -183,6 +184,7 @@ def run(
     save_every=None,
     return_states=False,
     final_states=False,
+    w_rec=None,
 ):
     """Run ``model`` over the time-major ``x`` ``[T, *shape]``.
 
@@ -197,6 +199,9 @@ def run(
       final_states: return ``(spikes, last)``, ``last`` the tuple of the
         states after the last step (``z0`` for ``T = 0``): the last
         checkpoint rows, so the checkpoint stride stays ``save_every``.
+      w_rec: the recurrent weight ``[n, n]`` (``n = shape[-1]``) or None (a
+        feed-forward neuron). Given, the sequence runs as a ``lax.scan``
+        (``_recurrent``) on every platform.
 
     Returns:
       the spikes ``[T, *shape]`` in x's dtype, or with ``return_states``
@@ -217,9 +222,17 @@ def run(
     p = {name: _param(fn, name, value, shape) for name, value in params.items()}
     _check_threshold(fn, p)
     hard = spk_reset == "hard"
+    w = None if w_rec is None else check_w_rec(fn, w_rec, shape).astype(ct)
     c = _constants(model, p, shape, ct)
 
     surrogate = _fused_surrogate(spk_fun)
+    if w is not None:
+        spike = spk_fun if surrogate is None else heaviside(*surrogate)
+        spikes, states, last = scan_recurrent(model, spike, x.astype(ct), states0, c, w, hard, stride)
+        spikes = spikes.astype(x.dtype)
+        if final_states:
+            return spikes, last
+        return (spikes, states) if return_states else spikes
     if surrogate is not None and x.dtype in NATIVE_DTYPES:
         # Half precision: the kernels read x and write the spikes in x's dtype
         # and compute in float32, with no separate conversion passes.

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from ._fused import run
 from ._models import ALIF_MODEL, CUBA_LIF_MODEL, LIF_MODEL, NeuronModel
+from ._recurrent import check_w_rec
 
 __all__ = ["FusedNeuron", "LIF", "ALIF", "CubaLIF"]
 
@@ -36,11 +37,13 @@ class FusedNeuron(brainstate.nn.Module):
     ``brainstate.environ``. A parameter may be a scalar, an array
     broadcastable to ``in_size`` (per neuron) or a ``brainstate.ParamState``
     holding either, which ``brainstate.transform.grad`` then trains.
+    ``w_rec`` (None: feed-forward) is the recurrent weight ``[n, n]``,
+    ``n = in_size[-1]``, held as ``self.w_rec``, a ``brainstate.ParamState``.
     """
 
     model: ClassVar[NeuronModel]
 
-    def __init__(self, in_size, *, params: dict, initializers: dict, spk_fun, spk_reset, save_every, name):
+    def __init__(self, in_size, *, params: dict, initializers: dict, spk_fun, spk_reset, save_every, name, w_rec=None):
         super().__init__(name=name)
         if spk_reset not in ("soft", "hard"):
             raise ValueError(
@@ -56,6 +59,18 @@ class FusedNeuron(brainstate.nn.Module):
         self.spk_fun = spk_fun
         self.spk_reset = spk_reset
         self.save_every = save_every
+        self.w_rec = None if w_rec is None else self._recurrent_weight(w_rec)
+
+    def _recurrent_weight(self, w_rec) -> brainstate.ParamState:
+        """``w_rec`` (an array, ``init(shape)`` or a ``ParamState``) as a
+        checked ``ParamState`` of shape ``[n, n]``."""
+        fn = f"spikegrad.neuron.{type(self).__name__}"
+        n = self.varshape[-1] if self.varshape else None
+        if isinstance(w_rec, brainstate.State):
+            check_w_rec(fn, w_rec.value, self.varshape)
+            return w_rec
+        value = w_rec((n, n)) if callable(w_rec) and n is not None else w_rec
+        return brainstate.ParamState(check_w_rec(fn, value, self.varshape))
 
     def _initial(self, state: str, batch_size):
         shape = self.varshape if batch_size is None else (batch_size, *self.varshape)
@@ -85,6 +100,7 @@ class FusedNeuron(brainstate.nn.Module):
             spk_reset=self.spk_reset,
             save_every=self.save_every,
             final_states=True,
+            w_rec=None if self.w_rec is None else self.w_rec.value,
         )
         for h, value in zip(hidden, last):
             h.value = value.astype(h.value.dtype)
@@ -125,6 +141,12 @@ class LIF(FusedNeuron):
         The BPTT checkpoint stride, as in the function.
     v0 : ArrayLike or callable, optional
         Another name for ``V_initializer``.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in
+        ``spikegrad.neuron.lif``: an array, an initializer called as
+        ``init((n, n))`` (e.g. a braintools initializer) or a
+        ``brainstate.ParamState``; held as ``self.w_rec``, a ``ParamState``
+        that ``brainstate.transform.grad`` trains. None (default): feed-forward.
 
     Returns
     -------
@@ -135,9 +157,9 @@ class LIF(FusedNeuron):
 
     Raises
     ------
-    ValueError
-        For a bad ``spk_reset`` here; bad parameters and inputs raise at the
-        call, as in the function.
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
 
     Examples
     --------
@@ -169,6 +191,7 @@ class LIF(FusedNeuron):
         *,
         v0=None,
         save_every=None,
+        w_rec=None,
     ):
         super().__init__(
             in_size,
@@ -178,6 +201,7 @@ class LIF(FusedNeuron):
             spk_reset=spk_reset,
             save_every=save_every,
             name=name,
+            w_rec=w_rec,
         )
 
 
@@ -219,6 +243,12 @@ class ALIF(FusedNeuron):
         The module's name.
     save_every : int, optional
         The BPTT checkpoint stride, as in the function.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in
+        ``spikegrad.neuron.alif``: an array, an initializer called as
+        ``init((n, n))`` (e.g. a braintools initializer) or a
+        ``brainstate.ParamState``; held as ``self.w_rec``, a ``ParamState``
+        that ``brainstate.transform.grad`` trains. None (default): feed-forward.
 
     Returns
     -------
@@ -229,9 +259,9 @@ class ALIF(FusedNeuron):
 
     Raises
     ------
-    ValueError
-        For a bad ``spk_reset`` here; bad parameters and inputs raise at the
-        call, as in the function.
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
 
     Examples
     --------
@@ -265,6 +295,7 @@ class ALIF(FusedNeuron):
         name=None,
         *,
         save_every=None,
+        w_rec=None,
     ):
         super().__init__(
             in_size,
@@ -274,6 +305,7 @@ class ALIF(FusedNeuron):
             spk_reset=spk_reset,
             save_every=save_every,
             name=name,
+            w_rec=w_rec,
         )
 
 
@@ -314,6 +346,12 @@ class CubaLIF(FusedNeuron):
         The module's name.
     save_every : int, optional
         The BPTT checkpoint stride, as in the function.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in
+        ``spikegrad.neuron.cuba_lif``: an array, an initializer called as
+        ``init((n, n))`` (e.g. a braintools initializer) or a
+        ``brainstate.ParamState``; held as ``self.w_rec``, a ``ParamState``
+        that ``brainstate.transform.grad`` trains. None (default): feed-forward.
 
     Returns
     -------
@@ -324,9 +362,9 @@ class CubaLIF(FusedNeuron):
 
     Raises
     ------
-    ValueError
-        For a bad ``spk_reset`` here; bad parameters and inputs raise at the
-        call, as in the function.
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
 
     Examples
     --------
@@ -359,6 +397,7 @@ class CubaLIF(FusedNeuron):
         name=None,
         *,
         save_every=None,
+        w_rec=None,
     ):
         super().__init__(
             in_size,
@@ -368,4 +407,5 @@ class CubaLIF(FusedNeuron):
             spk_reset=spk_reset,
             save_every=save_every,
             name=name,
+            w_rec=w_rec,
         )
