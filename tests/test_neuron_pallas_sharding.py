@@ -7,8 +7,8 @@ on CPU), with Shardy and with GSPMD:
   collective, every kernel runs on its device's shard of neurons (the
   interpreted kernels' arrays have the shard's size, never the whole), and
   the forward pass (spikes and states), ``jax.grad`` with checkpoints every 3
-  steps and ``jax.jvp`` equal the one-device results, with the outputs
-  sharded like the inputs;
+  steps and (over both axes) ``jax.jvp`` equal the one-device results, with
+  the outputs sharded like the inputs;
 * inputs sharded over time, or 30 neurons cut unevenly over 4 devices, give
   the one-device results (XLA gathers what it must);
 * lowered for CUDA with a mesh on this machine without a GPU, each pass is
@@ -52,7 +52,6 @@ def jvp(x, v0):
 # name -> (mesh, spec of x, spec of v0, neurons per device or None: not split)
 CASES = {
     "neurons_last_axis": (mesh, P(None, None, "d"), P(None, "d"), 8 * 8),
-    "neurons_first_axis": (mesh2, P(None, "a", None), P("a", None), 4 * 32),
     "both_neuron_axes": (mesh2, P(None, "a", "b"), P("a", "b"), 4 * 16),
     "over_time": (mesh, P("d", None, None), P(None, None), None),
     # 30 neurons over 4 devices: replicated in, cut unevenly inside the program.
@@ -70,7 +69,9 @@ def run(name):
     x, v0 = (X[:, :, :30], V0[:, :30]) if name == "uneven" else (X, V0)
     n = x.shape[1] * x.shape[2]
     with spikegrad.lowering("pallas"):
-        programs = {"forward": f, "grad": jax.grad(loss, (0, 1)), "jvp": jvp}
+        programs = {"forward": f, "grad": jax.grad(loss, (0, 1))}
+        if name == "both_neuron_axes":  # the tangent kernel once (each program compiles its kernels)
+            programs["jvp"] = jvp
         programs = {what: jax.jit(cut(name, fn)) for what, fn in programs.items()}
         xs = jax.device_put(x, NamedSharding(m, xspec))
         vs = jax.device_put(v0, NamedSharding(m, vspec))
@@ -106,7 +107,7 @@ for name in CASES:
         print("FAILED", sys.argv[1], name, type(e).__name__, e, flush=True)
 """
 
-CASES = ["neurons_last_axis", "neurons_first_axis", "both_neuron_axes", "over_time", "uneven"]
+CASES = ["neurons_last_axis", "both_neuron_axes", "over_time", "uneven"]
 
 
 @pytest.fixture(scope="module")
