@@ -27,69 +27,99 @@ pub(crate) trait Acc: Copy + Default + Add<Output = Self> + Mul<Output = Self> {
 impl Acc for f32 {}
 impl Acc for f64 {}
 
-/// A spike or weight element with its accumulation type `A`.
-pub(crate) trait Elem<A>: Copy {
+/// A spike or weight element.
+pub(crate) trait Nonzero: Copy {
     /// Not `+0`/`-0` (NaN is nonzero).
     fn nonzero(self) -> bool;
+}
+
+/// An element with its accumulation type `A`.
+pub(crate) trait Elem<A>: Nonzero {
     /// The value in the accumulation type (exact).
     fn widen(self) -> A;
 }
 
-impl Elem<f32> for f32 {
+impl Nonzero for f32 {
     #[inline(always)]
     fn nonzero(self) -> bool {
         self != 0.0
     }
+}
+
+impl Elem<f32> for f32 {
     #[inline(always)]
     fn widen(self) -> f32 {
         self
     }
 }
 
-impl Elem<f64> for f64 {
+impl Nonzero for f64 {
     #[inline(always)]
     fn nonzero(self) -> bool {
         self != 0.0
     }
+}
+
+impl Elem<f64> for f64 {
     #[inline(always)]
     fn widen(self) -> f64 {
         self
     }
 }
 
-impl Elem<f32> for f16 {
+impl Nonzero for f16 {
     #[inline(always)]
     fn nonzero(self) -> bool {
         self.to_bits() & 0x7fff != 0
     }
+}
+
+impl Elem<f32> for f16 {
     #[inline(always)]
     fn widen(self) -> f32 {
         self.to_f32()
     }
 }
 
-impl Elem<f32> for bf16 {
+impl Nonzero for bf16 {
     #[inline(always)]
     fn nonzero(self) -> bool {
         self.to_bits() & 0x7fff != 0
     }
+}
+
+impl Elem<f32> for bf16 {
     #[inline(always)]
     fn widen(self) -> f32 {
         f32::from_bits(u32::from(self.to_bits()) << 16)
     }
 }
 
-/// The nonzero entries of one spike row: their indices and widened values.
+/// Spikes tested together: a run of this many zeros is skipped with one
+/// vectorized test.
+const SCAN_STEP: usize = 16;
+
+/// Calls `f(k, s)` for each nonzero `row[k]`, in increasing `k`.
 #[inline(always)]
-fn gather<A: Acc, E: Elem<A>>(row: &[E], idx: &mut Vec<usize>, val: &mut Vec<A>) {
-    idx.clear();
-    val.clear();
-    for (i, &s) in row.iter().enumerate() {
-        if s.nonzero() {
-            idx.push(i);
-            val.push(s.widen());
+fn for_each_nonzero<E: Nonzero>(row: &[E], mut f: impl FnMut(usize, E)) {
+    for (c, chunk) in row.chunks(SCAN_STEP).enumerate() {
+        if chunk.iter().fold(false, |any, &s| any | s.nonzero()) {
+            for (k, &s) in chunk.iter().enumerate() {
+                if s.nonzero() {
+                    f(c * SCAN_STEP + k, s);
+                }
+            }
         }
     }
+}
+
+/// Appends the nonzero entries of one spike row: their indices and widened values.
+#[inline(always)]
+fn gather<A: Acc, E: Elem<A>>(row: &[E], idx: &mut Vec<usize>, val: &mut Vec<A>) {
+    for_each_nonzero(row, |i, s| {
+        idx.push(i);
+        val.push(s.widen());
+    });
 }
 
 /// `acc[j] += v * x[j]`.
@@ -100,14 +130,15 @@ fn axpy<A: Acc>(acc: &mut [A], v: A, x: &[A]) {
     }
 }
 
-/// `acc = sum_k val[k] * w[idx[k], :]`, summed in increasing `k`. Four rows
-/// go through `acc` at a time (one pass over `acc` for four `W` rows) with the
-/// same left-to-right order as one at a time.
+/// `acc = sum_k val[k] * w[idx[k], c0..c0 + acc.len()]` for `w` with rows of
+/// `n_out`, summed in increasing `k`. Four rows go through `acc` at a time
+/// (one pass over `acc` for four `W` rows) with the same left-to-right order
+/// as one at a time.
 #[inline(always)]
-fn rows_sum<A: Acc>(acc: &mut [A], idx: &[usize], val: &[A], w: &[A]) {
+fn rows_sum<A: Acc>(acc: &mut [A], idx: &[usize], val: &[A], w: &[A], n_out: usize, c0: usize) {
     let n = acc.len();
     acc.fill(A::default());
-    let row = |i: usize| &w[i * n..(i + 1) * n];
+    let row = |i: usize| &w[i * n_out + c0..i * n_out + c0 + n];
     let mut ic = idx.chunks_exact(4);
     let mut vc = val.chunks_exact(4);
     for (i4, v4) in (&mut ic).zip(&mut vc) {
@@ -122,19 +153,42 @@ fn rows_sum<A: Acc>(acc: &mut [A], idx: &[usize], val: &[A], w: &[A]) {
     }
 }
 
+/// Columns of `W` per pass of the forward product: a slab of `n_in` rows of
+/// this width stays in L2 (~1 MiB) while every batch row is added from it;
+/// a multiple of 16.
+fn tile_cols<A>(n_in: usize, n_out: usize) -> usize {
+    let fit = (1usize << 20) / (n_in.max(1) * std::mem::size_of::<A>());
+    (fit / 16 * 16).max(64).min(n_out)
+}
+
 /// Forward pass, f32 or f64: `out[b, :] = s[b, :] @ w` for the rows of `s`.
+/// The nonzero spikes of all rows are gathered first, then each column slab
+/// of `w` is added into every row.
 #[inline(always)]
 fn forward_same<A: Acc + Elem<A>>(s: &[A], w: &[A], out: &mut [A], n_in: usize, n_out: usize) {
     if n_out == 0 {
         return;
     }
-    let (mut idx, mut val) = (Vec::with_capacity(n_in), Vec::with_capacity(n_in));
-    for (srow, orow) in s.chunks_exact(n_in.max(1)).zip(out.chunks_exact_mut(n_out)) {
-        gather(&srow[..n_in], &mut idx, &mut val);
-        rows_sum(orow, &idx, &val, w);
-    }
     if n_in == 0 {
         out.fill(A::default());
+        return;
+    }
+    let rows = s.len() / n_in;
+    let (mut idx, mut val) = (Vec::new(), Vec::new());
+    let mut ends = Vec::with_capacity(rows);
+    for row in s.chunks_exact(n_in) {
+        gather(row, &mut idx, &mut val);
+        ends.push(idx.len());
+    }
+    let tile = tile_cols::<A>(n_in, n_out);
+    for c0 in (0..n_out).step_by(tile) {
+        let c1 = (c0 + tile).min(n_out);
+        let mut start = 0;
+        for (r, &end) in ends.iter().enumerate() {
+            let acc = &mut out[r * n_out + c0..r * n_out + c1];
+            rows_sum(acc, &idx[start..end], &val[start..end], w, n_out, c0);
+            start = end;
+        }
     }
 }
 
@@ -156,6 +210,8 @@ fn forward_half<H: Elem<f32>>(
     let mut acc = vec![0f32; n_out];
     let mut wrow = vec![0f32; n_out];
     for (b, orow) in out.chunks_exact_mut(n_out).enumerate() {
+        idx.clear();
+        val.clear();
         gather(&s[b * n_in..(b + 1) * n_in], &mut idx, &mut val);
         acc.fill(0.0);
         for (&i, &v) in idx.iter().zip(&val) {
@@ -198,12 +254,10 @@ fn wgrad_same<A: Acc + Elem<A>>(
         for b in 0..batch {
             let srow = &s[b * n_in + i0 + r0..b * n_in + i0 + r1];
             let crow = &ct[b * n_out..(b + 1) * n_out];
-            for (r, &v) in srow.iter().enumerate() {
-                if v.nonzero() {
-                    let o = (r0 + r) * n_out;
-                    axpy(&mut out[o..o + n_out], v, crow);
-                }
-            }
+            for_each_nonzero(srow, |r, v| {
+                let o = (r0 + r) * n_out;
+                axpy(&mut out[o..o + n_out], v, crow);
+            });
         }
     }
 }
@@ -240,11 +294,9 @@ fn wgrad_half<H: Elem<f32>>(
                 continue;
             }
             widen(&ct[b * n_out..(b + 1) * n_out], &mut crow);
-            for (r, &v) in srow.iter().enumerate() {
-                if v.nonzero() {
-                    axpy(&mut acc[r * n_out..(r + 1) * n_out], v.widen(), &crow);
-                }
-            }
+            for_each_nonzero(srow, |r, v: H| {
+                axpy(&mut acc[r * n_out..(r + 1) * n_out], v.widen(), &crow);
+            });
         }
         narrow(acc, &mut out[r0 * n_out..r1 * n_out]);
     }

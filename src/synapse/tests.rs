@@ -4,7 +4,7 @@
 
 use half::{bf16, f16};
 
-use super::spike_matmul::Elem;
+use super::spike_matmul::Nonzero;
 use super::*;
 
 /// Deterministic pseudo-random numbers in `[0, 1)` (a 64-bit LCG).
