@@ -162,14 +162,14 @@ def neurons(run: Run, rows: list) -> bool:
             want = jax.device_get(prog(*jax.device_put(args, run.cpu)))
             with pallas():
                 on_device = jax.device_put(args, run.device)
-                compiled = prog.lower(*on_device).compile()
-                got = jax.device_get(compiled(*on_device))
-                text = compiled.as_text() if run.device.platform == "gpu" else ""
+                lowered = prog.lower(*on_device)  # one lowering: its text read, compiled and run
+                text = lowered.as_text()
+                got = jax.device_get(lowered.compile()(*on_device))
         row = dict(case=dataclasses.asdict(case), **compare(got, want, case.dtype))
         row["numpy_spike_mismatch"] = against_numpy(case, args, got) if np.prod(case.shape) <= 1 << 16 else None
         if row["numpy_spike_mismatch"] is not None:
             row["ok"] &= row["numpy_spike_mismatch"] <= max(MISMATCH[case.dtype], 1e-3)
-        if run.device.platform == "gpu":  # the compiled program calls the Triton kernels
+        if run.device.platform == "gpu":  # the program calls the Triton kernels
             row["triton_kernels"] = text.count("__gpu$xla.gpu.triton")
             row["ok"] &= row["triton_kernels"] >= 3
         rows.append(row)
