@@ -16,10 +16,12 @@ once (cached by IR, warps and stages).
 Each kernel must compile with no spills, no local memory (no stack frame, no
 ``.local`` in the PTX; but the 28-byte array libdevice's sine and cosine use
 to reduce arguments of 105615 and more, where g' takes them) and at most 128
-registers. Where the time loop reads
-every row one step ahead (the forward, the tangent, BPTT at stride 1, with
-T > 1), no arithmetic of an iteration may use a row loaded in that same
+registers. In the time loop of the forward, the tangent and BPTT at stride 1
+(T > 1), no arithmetic of an iteration may use a row loaded in that same
 iteration: the loads for step t+1 are issued before step t's arithmetic.
+(BPTT at a stride > 1 reads ahead too, but a segment's last step recomputes
+the segment and reads the state it just wrote: that loop has several blocks,
+and the check does not apply to it.)
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 One kernel per pass walks the whole time loop: the grid runs over blocks of
 neurons, and each program keeps its block's state in registers while a
 ``fori_loop`` over time reads one row of the block per step and writes one row
-of the outputs. The same functions run anywhere in interpret mode
+of the outputs. Each step's rows are loaded one step ahead and carried in the
+loop, so a load's latency overlaps the previous step's arithmetic (only GPU
+parallelism over neurons would hide it otherwise). The same functions run anywhere in interpret mode
 (``interpret=True``), which is how they are tested on CPU.
 
 The math is written once, in the model description (``_models``): the kernels
@@ -532,32 +534,43 @@ def bptt(x, z0, c, saved, ct_spikes, ct_z, *, model, surrogate, params, hard_res
                 k = lax.div(t, stride)  # t >= 0: lax's truncating division is floor division
                 i = t - k * stride
 
+                def state_before(i, z_ck):
+                    # Scratch row i - 1 holds the state after step k*stride + i - 1.
+                    return tuple(
+                        jnp.where(i > 0, io.load(r, jnp.maximum(i - 1, 0)), z) for r, z in zip(scratch_refs, z_ck)
+                    )
+
                 def recompute():
                     # Entering segment k from its end: its states after steps
-                    # k*stride .. t-1 into the scratch rows 0 .. i-1.
+                    # k*stride .. t-1 into the scratch rows 0 .. i-1, each
+                    # step's x row loaded one step ahead (as the time loop).
                     ck = checkpoint(k)
+                    last = jnp.maximum(i - 1, 0)
 
-                    def fill(r, z):
-                        z, _ = step(cs, z, io.load(x_ref, k * stride + r))
+                    def fill(r, carry):
+                        z, xr = carry
+                        x_next = io.load(x_ref, k * stride + jnp.minimum(r + 1, last))
+                        z, _ = step(cs, z, xr)
                         for ref, v in zip(scratch_refs, z):
                             io.store(ref, v, r)
-                        return z
+                        return z, x_next
 
-                    lax.fori_loop(0, i, fill, ck)
-                    return ck
+                    lax.fori_loop(0, i, fill, (ck, io.load(x_ref, k * stride)))
+                    return ck, state_before(i, ck)  # this step's state: just written
 
-                z_ck = lax.cond((i == stride - 1) | (t == steps - 1), recompute, lambda: z_ck)
-                z_prev = tuple(
-                    jnp.where(i > 0, io.load(r, jnp.maximum(i - 1, 0)), z) for r, z in zip(scratch_refs, z_ck)
-                )
+                # Within a segment, the state this step needs was read ahead
+                # by the step after it (z_pre); a segment's last step
+                # recomputes the segment first.
+                z_ck, z_prev = lax.cond((i == stride - 1) | (t == steps - 1), recompute, lambda: (z_ck, z_pre))
+                z_pre = state_before(i - 1, z_ck)  # the next step's, when in this segment
             lam, ct_c = back(t, z_prev, lam, ct_c, row)
             return lam, ct_c, z_ck, row_next, z_pre
 
         zeros = jnp.zeros((block,), dtype)
-        # The checkpoint rows are read ahead only at stride 1 (every state
-        # saved); a longer stride's states come from the scratch rows the
-        # same iteration may write, and are read as the step needs them.
-        z_pre = () if scratch_refs else checkpoint(steps - 1)
+        # Each step's state before it is read one step ahead: the checkpoint
+        # row at stride 1, else the scratch row (a segment's last step, which
+        # recomputes the segment, reads its own after the recomputation).
+        z_pre = z0s if scratch_refs else checkpoint(steps - 1)
         start = ((zeros,) * S, (zeros,) * C, z0s, step_rows(steps - 1), z_pre)
         lam, ct_c, *_ = _loop(0, steps, one, start)
         for r, v in zip(ct_z0_refs, lam):
