@@ -24,7 +24,8 @@ NEURON_TARGETS = (
     "spikegrad_neuron_bptt",
     "spikegrad_neuron_bptt_states",
 )
-ALL_TARGETS = (*TARGETS, *NEURON_TARGETS)
+SYNAPSE_TARGETS = ("spikegrad_spike_matmul", "spikegrad_spike_matmul_wgrad")
+ALL_TARGETS = (*TARGETS, *NEURON_TARGETS, *SYNAPSE_TARGETS)
 CHECKS = [export.DisabledSafetyCheck.custom_call(name) for name in TARGETS]
 PARAMS = dict(sigma=0.4, alpha=0.9)
 SPIKE = surrogate.GaussianGrad(**PARAMS)
