@@ -11,6 +11,8 @@ on CPU), with Shardy and with GSPMD:
   the outputs sharded like the inputs;
 * inputs sharded over time, or 30 neurons cut unevenly over 4 devices, give
   the one-device results (XLA gathers what it must);
+* inside ``shard_map`` over the neurons each device runs the kernels on its
+  block: ``jax.grad`` equals one device's, with no collective;
 * lowered for CUDA with a mesh on this machine without a GPU, each pass is
   one call to jax's custom partitioner carrying a Shardy rule, and the module
   has no collective (XLA partitions it when compiling, on the GPU machine)."""
@@ -99,15 +101,32 @@ def run(name):
                 assert all("sdy.sharding_rule" in c for c in calls), "cuda: a partitioner call without a Shardy rule"
             assert not any(c in text for c in ("all_gather", "all-gather", "all_reduce")), "cuda: a collective"
 
+def run_shard_map():
+    try:
+        from jax import shard_map
+    except ImportError:  # jax < 0.7
+        from jax.experimental.shard_map import shard_map
+    g = jax.grad(loss, (0, 1))
+    specs = (P(None, None, "d"), P(None, "d"))
+    with spikegrad.lowering("pallas"):
+        want = jax.jit(g)(X, V0)
+        prog = jax.jit(shard_map(g, mesh=mesh, in_specs=specs, out_specs=specs))
+        for a, b in zip(prog(X, V0), want, strict=True):
+            assert np.array_equal(np.asarray(a), np.asarray(b)), "shard_map: differs from one device"
+        hlo = prog.lower(X, V0).compile().as_text()
+    found = [c for c in COLLECTIVES if c in hlo]
+    assert not found, f"shard_map: collectives {found}"
+
+CASES["shard_map"] = None
 for name in CASES:
     try:
-        run(name)
+        run_shard_map() if name == "shard_map" else run(name)
         print("ok", sys.argv[1], name, flush=True)
     except Exception as e:
         print("FAILED", sys.argv[1], name, type(e).__name__, e, flush=True)
 """
 
-CASES = ["neurons_last_axis", "both_neuron_axes", "over_time", "uneven"]
+CASES = ["neurons_last_axis", "both_neuron_axes", "over_time", "uneven", "shard_map"]
 
 
 @pytest.fixture(scope="module")

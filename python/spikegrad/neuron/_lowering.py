@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax._src import config as jax_config
 from jax._src.interpreters.mlir import lower_per_platform
 from jax.interpreters import mlir
 from jaxlib.mlir import ir
@@ -285,12 +286,23 @@ def _bptt(impl, interpret, *args, model, surrogate, params, hard_reset, stride, 
 _PASSES = {neuron_forward_p: _forward, neuron_tangent_p: _tangent, neuron_bptt_p: _bptt}
 
 
+def _invariant(avals):
+    """``avals`` without the mesh axes they vary over (inside ``shard_map``),
+    traced with ``shard_map``'s varying-axes check off, as ``pallas_call``
+    traces its own kernel: a ``pallas_call``'s results are typed invariant,
+    which the check refuses against varying operands. The lowered types are
+    the same either way; each device's call works on its own block."""
+    return [a.update(vma=frozenset()) if getattr(a, "vma", None) else a for a in avals]
+
+
 def _lower(ctx, prim, impl, interpret, operands, static):
     def fn(*args):
         return _PASSES[prim](impl, interpret, *args, **static)
 
     if impl != "xla":  # the Pallas kernels, per shard of neurons under a partitioner
-        return lower_per_shard(ctx, fn, *_roles(prim, static["model"]), *operands)
+        ctx = ctx.replace(avals_in=_invariant(ctx.avals_in), avals_out=_invariant(ctx.avals_out))
+        with jax_config._check_vma(False):
+            return lower_per_shard(ctx, fn, *_roles(prim, static["model"]), *operands)
     return mlir.lower_fun(fn, multiple_results=True)(ctx, *operands)
 
 
