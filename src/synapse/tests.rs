@@ -287,5 +287,5 @@ fn zero_spikes_skip_non_finite_weights_and_nan_spikes_propagate() {
     assert!(out.iter().all(|v| v.is_nan()));
     forward_f64(&[f64::INFINITY, 0.0], &[0.0, 1.0, 5.0, 5.0], &mut out, 2, 2);
     assert!(out[0].is_nan() && out[1] == f64::INFINITY);
-    assert!(f16::from_f32(-0.0).nonzero() == false && bf16::NAN.nonzero());
+    assert!(!f16::from_f32(-0.0).nonzero() && bf16::NAN.nonzero());
 }
