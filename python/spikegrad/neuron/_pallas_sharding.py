@@ -4,19 +4,20 @@ A ``pallas_call`` is built for its whole operands: the neuron count is part
 of the kernel's grid and masks. XLA's partitioners cannot split such a call,
 so given operands sharded over the neurons they would gather them and run the
 whole kernel on every device. Here a pass is wrapped in jax's
-``custom_partitioning`` instead: when XLA partitions the program it asks
-``_partition`` for each device's computation, which builds the kernel for one
-shard of neurons (the neuron axes keep the sharding of the first operand
-sharded over them; time is never split), so each device runs the kernel on
-its own neurons with no collective. The Shardy rule (``_shardy_rule``) maps
-each neuron axis of every operand and result to one factor and the time axes
-to factors that stay replicated; GSPMD asks ``_infer`` for the results'
-shardings.
+``custom_partitioning`` instead (``lower``): when XLA partitions the program
+it asks the rule's ``partition`` for each device's computation, which builds
+the kernel for one shard of neurons (the neuron axes keep the sharding of the
+first operand sharded over them, ``_shardings``; time is never split), so
+each device runs the kernel on its own neurons with no collective. The Shardy
+rule (``_shardy_rule``) maps each neuron axis of every operand and result to
+one factor and the time axes to factors that stay replicated; GSPMD asks the
+rule's ``infer`` for the results' shardings.
 
 The wrapper is left out where there is nothing to split: a program for one
-device, neurons of rank 0 or with a zero or symbolic dimension, and programs
-lowered for ``jax.export`` (a serialized program cannot call back into this
-process to partition; there XLA gathers).
+device, inside ``shard_map`` (each device already has its block), neurons of
+rank 0 or with a zero or symbolic dimension, and programs lowered for
+``jax.export`` (a serialized program cannot call back into this process to
+partition; there XLA gathers).
 """
 
 from __future__ import annotations
