@@ -154,7 +154,8 @@ def test_zero_weights_are_the_feed_forward_neuron_and_none_keeps_its_primitive()
 
 
 def _loss_pair(model, reset, surrogate, dtype):
-    """Our loss and brainpy.state's, as functions of ``(x, w, z0, params)``."""
+    """Our loss and brainpy.state's, as functions of ``(x, w, z0, params)``,
+    each with the spikes and states as its auxiliary output."""
     hard = reset == "hard"
     x, z0 = _inputs(4, model, dtype=dtype)
     cot = jax.random.normal(jax.random.PRNGKey(5), x.shape, dtype)
@@ -163,11 +164,11 @@ def _loss_pair(model, reset, surrogate, dtype):
 
     def ours(x, w, z0, p):
         s, states = _call(model, x, z0, w, params=p, spk_fun=surrogate[0], spk_reset=reset, return_states=True)
-        return jnp.sum(cot * s) + jnp.sum(cot_v * states[0])
+        return jnp.sum(cot * s) + jnp.sum(cot_v * states[0]), (s, states)
 
     def theirs(x, w, z0, p):
         s, states = brainpy_recurrent(model, x, z0, p, w, surrogate[1], hard=hard)
-        return jnp.sum(cot * s) + jnp.sum(cot_v * states[0])
+        return jnp.sum(cot * s) + jnp.sum(cot_v * states[0]), (s, states)
 
     return ours, theirs, (x, jnp.asarray(_weights(4, dtype=dtype)), tuple(z0), params)
 
@@ -183,15 +184,11 @@ SURROGATES = {
 def test_matches_brainpy_state_float64(model, reset, surrogate, x64):
     ours, theirs, args = _loss_pair(model, reset, SURROGATES[surrogate], jnp.float64)
     x, w, z0, p = args
-    spikes, states = jax.jit(
-        lambda x, w, z0: _call(model, x, z0, w, spk_fun=SURROGATES[surrogate][0], spk_reset=reset, return_states=True)
-    )(x, w, z0)
-    want_s, want_z = brainpy_recurrent(model, x, z0, PARAMS[model], w, SURROGATES[surrogate][1], hard=reset == "hard")
+    got, (spikes, states) = jax.jit(jax.grad(ours, argnums=(0, 1, 2, 3), has_aux=True))(*args)
+    want, (want_s, want_z) = jax.jit(jax.grad(theirs, argnums=(0, 1, 2, 3), has_aux=True))(*args)
     np.testing.assert_array_equal(np.asarray(spikes), np.asarray(want_s))
     _close(states, want_z, 1e-10)
     _fires_and_recurrence_matters(model, x, z0, w, spikes)
-    got = jax.jit(jax.grad(ours, argnums=(0, 1, 2, 3)))(*args)
-    want = jax.jit(jax.grad(theirs, argnums=(0, 1, 2, 3)))(*args)
     assert np.abs(np.asarray(want[1])).max() > 0
     _close(got, want, 1e-10)
 
@@ -199,8 +196,9 @@ def test_matches_brainpy_state_float64(model, reset, surrogate, x64):
 @pytest.mark.parametrize("model", MODELS)
 def test_gradients_match_brainpy_state_float32(model):
     ours, theirs, args = _loss_pair(model, "soft", SURROGATES["multi_gaussian"], jnp.float32)
-    got = jax.jit(jax.grad(ours, argnums=(0, 1, 2, 3)))(*args)
-    want = jax.jit(jax.grad(theirs, argnums=(0, 1, 2, 3)))(*args)
+    got, (spikes, _) = jax.jit(jax.grad(ours, argnums=(0, 1, 2, 3), has_aux=True))(*args)
+    want, (want_s, _) = jax.jit(jax.grad(theirs, argnums=(0, 1, 2, 3), has_aux=True))(*args)
+    np.testing.assert_array_equal(np.asarray(spikes), np.asarray(want_s))
     _close(got, want, 1e-5)
 
 
