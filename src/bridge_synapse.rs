@@ -118,7 +118,7 @@ fn wgrad_lengths(
     if n_out == 0 {
         return check("weight gradient", out, 0);
     }
-    if out % n_out != 0 || i0 + out / n_out > n_in {
+    if !out.is_multiple_of(n_out) || i0 + out / n_out > n_in {
         return Err(format!(
             "spikegrad spike_matmul: weight gradient block of {out} elements at row {i0} is not inside [{n_in}, {n_out}]"
         ));

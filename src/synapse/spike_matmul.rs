@@ -248,7 +248,7 @@ fn wgrad_same<A: Acc + Elem<A>>(
         return;
     }
     out.fill(A::default());
-    let batch = if n_in == 0 { 0 } else { s.len() / n_in };
+    let batch = s.len().checked_div(n_in).unwrap_or(0);
     let rows = out.len() / n_out;
     let block = block_rows::<A>(n_out);
     for r0 in (0..rows).step_by(block) {
@@ -281,7 +281,7 @@ fn wgrad_half<H: Elem<f32>>(
     if n_out == 0 {
         return;
     }
-    let batch = if n_in == 0 { 0 } else { s.len() / n_in };
+    let batch = s.len().checked_div(n_in).unwrap_or(0);
     let rows = out.len() / n_out;
     let block = block_rows::<f32>(n_out);
     let mut acc = vec![0f32; block.min(rows.max(1)) * n_out];

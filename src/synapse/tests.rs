@@ -179,11 +179,13 @@ enum Case<'a, E> {
     },
 }
 
+/// A forward kernel: `(s, w, out, n_in, n_out)`.
+type ForwardFn<E> = fn(&[E], &[E], &mut [E], usize, usize);
+/// A weight-gradient kernel: `(s, ct, out, n_in, n_out, i0)`.
+type WgradFn<E> = fn(&[E], &[E], &mut [E], usize, usize, usize);
+
 /// Run a case with the given forward and gradient kernels.
-fn runner<E: Copy + Default>(
-    fwd: fn(&[E], &[E], &mut [E], usize, usize),
-    grad: fn(&[E], &[E], &mut [E], usize, usize, usize),
-) -> impl Fn(Case<E>) -> Vec<E> {
+fn runner<E: Copy + Default>(fwd: ForwardFn<E>, grad: WgradFn<E>) -> impl Fn(Case<E>) -> Vec<E> {
     move |case| match case {
         Case::Forward {
             s,
