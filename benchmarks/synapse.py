@@ -8,7 +8,8 @@ is faster).
     python benchmarks/synapse.py --batches 64 --shapes 700x256 --rates 0.05 --repeats 3
 
 brainevent is optional (``BinaryArray(spikes) @ W``); its column is left out
-when it is not importable or with ``--no-brainevent``.
+when it does not import or run (0.3.0 needs numba for its CPU kernels) or
+with ``--no-brainevent``.
 """
 
 from __future__ import annotations
@@ -29,9 +30,13 @@ from spikegrad.synapse import spike_matmul  # noqa: E402
 
 
 def _brainevent():
+    """brainevent if it imports and its CPU kernel runs (0.3.0 needs numba), else None."""
     try:
         import brainevent
-    except Exception:  # noqa: BLE001  (any import failure: no column)
+
+        jax.block_until_ready(brainevent.BinaryArray(jnp.ones((1, 1), bool)) @ jnp.ones((1, 1)))
+    except Exception as e:  # noqa: BLE001  (any failure: no column)
+        print(f"brainevent left out: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
         return None
     return brainevent
 
