@@ -29,6 +29,7 @@ from helpers.x64 import enable_x64
 import spikegrad  # noqa: F401  (registers the surrogate formulas)
 from spikegrad._formulas import formula
 from spikegrad.neuron import _models, _pallas
+from spikegrad.neuron._lowering import pallas_missing
 
 MODELS = tuple(_models.MODELS)
 #: name -> parameters (not the defaults, where a default would hide a mix-up).
@@ -447,8 +448,11 @@ def test_cross_lowering_every_surrogate():
         assert "__gpu$xla.gpu.triton" in text, name
 
 
-def test_available():
-    assert _pallas.available()
+def test_pallas_not_missing():
+    """This jax has Pallas and its Triton lowering: the check the lowering
+    rules make before they take the kernels finds nothing missing."""
+    assert pallas_missing("cpu") is None
+    assert pallas_missing("cuda") is None
 
 
 # ---- end to end: spikegrad.neuron under the lowering setting "pallas" -----------

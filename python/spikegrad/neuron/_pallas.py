@@ -49,24 +49,13 @@ from jax import lax
 from .._formulas import check_params, formula
 from . import _models
 
-__all__ = ["available", "block_size", "num_warps", "forward", "tangent", "bptt"]
+__all__ = ["block_size", "num_warps", "forward", "tangent", "bptt"]
 
 #: Neuron block per program: bounds for ``block_size``.
 MIN_BLOCK, MAX_BLOCK = 32, 256
 #: Programs wanted before the block grows past ``MIN_BLOCK`` (enough to fill
 #: a large GPU several times over).
 TARGET_PROGRAMS = 1024
-
-
-def available() -> bool:
-    """Whether this jax has Pallas with its Triton backend (a CUDA machine
-    is not needed to build the kernels, nor for interpret mode)."""
-    try:
-        from jax.experimental import pallas  # noqa: F401
-        from jax.experimental.pallas import triton  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def block_size(n: int) -> int:
