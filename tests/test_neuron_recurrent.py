@@ -132,6 +132,9 @@ def test_matches_numpy_float32_and_half(model):
     assert spikes.dtype == jnp.float32 and all(s.dtype == jnp.float32 for s in states)
     np.testing.assert_array_equal(np.asarray(spikes), want_s)
     _close(states, want_z, 1e-5)
+    if model == "lif":  # return_v: the same potentials
+        _, v = neuron.lif(x, *z0, **PARAMS[model], w_rec=w, return_v=True)
+        np.testing.assert_array_equal(np.asarray(v), np.asarray(states[0]))
     # Half precision: computed in float32 (states float32), spikes in x's dtype.
     xh = x.astype(jnp.bfloat16)
     sh, zh = _call(model, xh, z0, w.astype(jnp.bfloat16), return_states=True)
