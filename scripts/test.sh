@@ -74,9 +74,9 @@ stage "pytest -m braintools_rules in .venv-py312 (jax $(jax_of .venv-py312), bra
 # The fused-neuron tests but their SPMD partitioning cases (jax's partitioners,
 # not the brainpy/brainstate/braintools releases; they run in .venv and
 # .venv-oldest), which would double this stage's time.
-stage "pytest neuron, docs, README, brainpy pipeline in .venv-py312 (family sample)" releases312.log \
+stage "pytest neuron, SpikeLinear, docs, README, brainpy pipeline in .venv-py312 (family sample)" releases312.log \
   "${SAMPLE[@]}" "$PY312" "${PYTEST[@]}" --ignore=tests/test_neuron_sharding.py \
-  tests/test_neuron_*.py tests/test_docs_*.py tests/test_pipeline_brainpy.py tests/test_readme.py "$@"
+  tests/test_neuron_*.py tests/test_synapse_module.py tests/test_docs_*.py tests/test_pipeline_brainpy.py tests/test_readme.py "$@"
 stage "examples/demo.py in .venv-py312" demo312.log "$PY312" examples/demo.py --out "$LOGS/demo.png"
 stage "brainpy.state's LIF tests in .venv-py312" bps312.log \
   bash scripts/brainpy_state_suites.sh .venv-py312 -n "$WORKERS"
