@@ -22,38 +22,18 @@ partition; there XLA gathers).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 
-import jax
 import numpy as np
 from jax._src.lib import xla_client as xc
 from jax._src.sharding_impls import GSPMDSharding
 from jax.experimental.custom_partitioning import custom_partitioning
 from jax.interpreters import mlir
 
+from .._custom_partitioned import program_devices, with_devices
 from .._partitioned_ffi import SEQUENCE, STATE
 
 __all__ = ["lower"]
-
-
-def _devices(ctx):
-    """The program's devices where the partitioner will need them, else None.
-
-    jit hands its device assignment to a lowering only for primitives on
-    jax's list of those that need it, and putting the fused neurons there
-    would refuse lowerings under an abstract mesh alone. ``custom_partitioning``
-    needs a device list of the program's size only to make Python sharding
-    objects of XLA's shardings; those refer to the program's devices by
-    position, so any devices of that count serve.
-    """
-    axis_context = ctx.module_context.axis_context
-    if not isinstance(axis_context, mlir.ShardingContext) or axis_context.num_devices <= 1:
-        return None
-    if axis_context.device_assignment is not None:
-        return axis_context.device_assignment
-    devices = jax.devices()
-    return tuple(devices[: axis_context.num_devices]) if len(devices) >= axis_context.num_devices else None
 
 
 def _is_sequence(shape, role, neurons) -> bool:
@@ -156,14 +136,9 @@ def lower(ctx, fn: Callable, operand_roles: Sequence[str], result_roles: Sequenc
       ``return lower(ctx, fn, [SEQUENCE, STATE], [SEQUENCE], x, v0)``
     """
     neurons = tuple(ctx.avals_in[list(operand_roles).index(STATE)].shape)
-    devices = _devices(ctx)
+    devices = program_devices(ctx)
     plain = mlir.lower_fun(lambda *args: list(fn(*args)), multiple_results=True)
-    if (
-        devices is None
-        or not neurons
-        or not all(isinstance(d, int) and d > 0 for d in neurons)
-        or getattr(ctx.module_context.lowering_parameters, "for_export", False)
-    ):
+    if devices is None or not neurons or not all(isinstance(d, int) and d > 0 for d in neurons):
         return plain(ctx, *operands)
     in_shapes = [tuple(a.shape) for a in ctx.avals_in]
     out_shapes = [tuple(a.shape) for a in ctx.avals_out]
@@ -184,6 +159,4 @@ def lower(ctx, fn: Callable, operand_roles: Sequence[str], result_roles: Sequenc
         sharding_rule=rule,
         need_replication_factors=tuple(replicated),
     )
-    axis_context = dataclasses.replace(ctx.module_context.axis_context, device_assignment=tuple(devices))
-    ctx = ctx.replace(module_context=ctx.module_context.replace(axis_context=axis_context))
-    return mlir.lower_fun(wrapped, multiple_results=True)(ctx, *operands)
+    return mlir.lower_fun(wrapped, multiple_results=True)(with_devices(ctx, devices), *operands)

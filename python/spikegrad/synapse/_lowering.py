@@ -8,9 +8,12 @@ the kernels, except where the product is so small that the custom call's
 fixed cost outweighs the work (``AUTO_MIN_WORK``). Every other platform
 lowers to XLA's dot.
 
-The custom calls are not partitioned: under ``jit`` with operands sharded
-over several devices, XLA gathers them and every device runs the whole
-product (the values are right; the work is not split).
+Under ``jit`` with operands sharded over several devices, the kernels run
+per shard (``_sharding``): spikes split over the batch and a weight split
+over ``n_out`` stay split, with no collective for the product and one
+all-reduce of ``[n_in, n_out]`` blocks for a weight gradient over a split
+batch; a split ``n_in`` (the contraction) is gathered. XLA's dot, where it
+is chosen, is partitioned by XLA itself.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from jax.interpreters import mlir
 
 from .. import _ffi  # noqa: F401  (the targets must be registered before use)
 from ._primitives import dense_matmul, dense_wgrad, spike_matmul_p, spike_matmul_wgrad_p
+from ._sharding import lower_matmul, lower_wgrad, per_block
 
 __all__ = ["AUTO_MIN_WORK", "use_kernel"]
 
@@ -56,9 +60,22 @@ _matmul_ffi = jax.ffi.ffi_lowering("spikegrad_spike_matmul")
 _wgrad_ffi = jax.ffi.ffi_lowering("spikegrad_spike_matmul_wgrad")
 
 
+# The kernels on one device's blocks when XLA partitions the program: the
+# primitives bound again, with the kernel chosen; their context then is one
+# device's, so they lower to the custom calls.
+def _matmul_block(s, w):
+    return spike_matmul_p.bind(s, w, lowering="native")
+
+
+def _wgrad_block(s, c):
+    return spike_matmul_wgrad_p.bind(s, c, lowering="native")
+
+
 def _matmul_cpu(ctx, s, w, *, lowering):
     a_s, a_w = ctx.avals_in
     if use_kernel(lowering, _work(a_s.shape, a_w.shape)):
+        if per_block(ctx):
+            return lower_matmul(ctx, _matmul_block, s, w)
         return _matmul_ffi(ctx, s, w)
     return _matmul_xla(ctx, s, w, lowering=lowering)
 
@@ -66,6 +83,8 @@ def _matmul_cpu(ctx, s, w, *, lowering):
 def _wgrad_cpu(ctx, s, c, *, lowering):
     a_s, a_c = ctx.avals_in
     if use_kernel(lowering, _work(a_s.shape, a_c.shape)):
+        if per_block(ctx):
+            return lower_wgrad(ctx, _wgrad_block, s, c)
         return _wgrad_ffi(ctx, s, c)
     return _wgrad_xla(ctx, s, c, lowering=lowering)
 
