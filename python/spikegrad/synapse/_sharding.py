@@ -16,7 +16,9 @@ sharding from the ones it was given and returns the per-device computation:
   and ``n_out`` keep their splits, and a batch split stays too: each device
   runs the kernel on its rows and one all-reduce (a ``psum`` over the
   devices holding the other rows) adds the partial products, which moves
-  one ``[n_in, n_out]`` block instead of gathering the batch.
+  one ``[n_in, n_out]`` block instead of gathering the batch. (For float16
+  and bfloat16 each partial product is rounded before the sum, where one
+  device rounds once.)
 
 Splits whose tile count does not divide the axis are dropped (that axis is
 replicated). The Shardy rule names the same factors (``n_in`` needs
@@ -110,6 +112,7 @@ def _project(cells, axes):
 
 
 def _zeros(cells, k: int):
+    """The cell map of ``k`` whole axes over the same devices."""
     return {d: (0,) * k for d in cells}
 
 
