@@ -11,7 +11,9 @@ the lowering setting ``native``, with Shardy and with GSPMD:
   device's block (a batch split adds its partial products with an
   all-reduce);
 * spikes and weight sharded over ``n_in`` (the contraction): the forward
-  values equal the one-device ones (XLA gathers ``n_in``)."""
+  values equal the one-device ones (XLA gathers ``n_in``);
+* inside ``shard_map`` over the batch and ``n_out`` each device runs the
+  kernel on its block, with no collective."""
 
 from __future__ import annotations
 
@@ -85,15 +87,31 @@ def run(name):
         summed = re.search(r"all-reduce\\(%spikegrad_spike_matmul_wgrad", hlo) is not None
         assert summed == batch_split, f"grad: wgrad partial products summed: {summed}"
 
+def run_shard_map():
+    try:
+        from jax import shard_map
+    except ImportError:  # jax < 0.7
+        from jax.experimental.shard_map import shard_map
+    specs = (P("a", None), P(None, "b"))
+    prog = jax.jit(shard_map(forward, mesh=mesh, in_specs=specs, out_specs=P("a", "b")))
+    with spikegrad.lowering("native"):
+        np.testing.assert_allclose(np.asarray(prog(S2, W)), S2 @ W, rtol=1e-5, atol=1e-5)
+        hlo = prog.lower(S2, W).compile().as_text()
+    found = [c for c in COLLECTIVES if c in hlo]
+    assert not found, f"shard_map: collectives {found}"
+    shapes = kernel_shapes(hlo, "spikegrad_spike_matmul")
+    assert shapes == [[4, 16]], f"shard_map: kernel outputs {shapes}"
+
+CASES["shard_map"] = None
 for name in CASES:
     try:
-        run(name)
+        run_shard_map() if name == "shard_map" else run(name)
         print("ok", sys.argv[1], name, flush=True)
     except Exception as e:
         print("FAILED", sys.argv[1], name, type(e).__name__, e, flush=True)
 """
 
-CASES = ["batch", "batch_3d", "n_out", "batch_and_n_out", "n_in"]
+CASES = ["batch", "batch_3d", "n_out", "batch_and_n_out", "n_in", "shard_map"]
 
 
 @pytest.fixture(scope="module")
