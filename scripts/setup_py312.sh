@@ -23,28 +23,8 @@ if [ -z "$WHEEL" ]; then
   exit 1
 fi
 
-is_py312() {
-  [ -n "$1" ] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1
-}
-candidates=()
-[ -n "${PYTHON312:-}" ] && candidates+=("$PYTHON312")
-if command -v pyenv >/dev/null 2>&1; then
-  prefix=$(pyenv prefix 3.12 2>/dev/null || true)
-  [ -n "$prefix" ] && candidates+=("$prefix/bin/python3.12")
-fi
-candidates+=("$(command -v python3.12 || true)")
-PY=
-for candidate in "${candidates[@]}"; do
-  if is_py312 "$candidate"; then
-    PY=$candidate
-    break
-  fi
-done
-if [ -z "$PY" ]; then
-  echo "setup_py312: no Python 3.12 found (tried \$PYTHON312, \`pyenv prefix 3.12\`, python3.12 on PATH)." >&2
-  echo "setup_py312: install one (e.g. \`pyenv install 3.12\`) or set PYTHON312=/path/to/python3.12." >&2
-  exit 1
-fi
+. scripts/find_py312.sh
+find_py312 setup_py312
 
 if [ ! -x .venv-py312/bin/python ]; then
   "$PY" -m venv .venv-py312
