@@ -15,6 +15,7 @@
 #include "spikegrad/cpp_shim/kernel_cache.h"
 #include "spikegrad/cpp_shim/parallel.h"
 #include "spikegrad/src/bridge.rs.h"
+#include "spikegrad/cpp_shim/ffi_util.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
@@ -65,24 +66,6 @@ ffi::Error CheckSame(std::string_view op, const ffi::AnyBuffer& a,
         " elements, x has " + std::to_string(a.element_count()));
   }
   return ffi::Error::Success();
-}
-
-template <typename T>
-rust::Slice<const T> In(const ffi::AnyBuffer& b, int64_t begin, int64_t end) {
-  return {static_cast<const T*>(b.untyped_data()) + begin,
-          static_cast<size_t>(end - begin)};
-}
-
-template <typename T>
-rust::Slice<T> Out(ffi::AnyBuffer& b, int64_t begin, int64_t end) {
-  return {static_cast<T*>(b.untyped_data()) + begin,
-          static_cast<size_t>(end - begin)};
-}
-
-ffi::Error Finish(std::string_view op, const std::string& error) {
-  if (error.empty()) return ffi::Error::Success();
-  return ffi::Error::Internal(std::string("spikegrad ") + std::string(op) +
-                              ": " + error);
 }
 
 ffi::Error HeavisideImpl(ffi::ThreadPool pool, ffi::AnyBuffer x,

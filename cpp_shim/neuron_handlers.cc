@@ -34,6 +34,7 @@
 
 #include "spikegrad/cpp_shim/parallel.h"
 #include "spikegrad/src/bridge_neuron.rs.h"
+#include "spikegrad/cpp_shim/ffi_util.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
@@ -156,11 +157,6 @@ Layout LayoutOf(Pass pass, size_t S, size_t C) {
       break;
   }
   return l;
-}
-
-ffi::Error Invalid(std::string_view op, const std::string& msg) {
-  return ffi::Error::InvalidArgument("spikegrad " + std::string(op) + ": " +
-                                     msg);
 }
 
 // The check of one buffer's element count; empty: fine. `present` is set

@@ -20,6 +20,7 @@
 
 #include "spikegrad/cpp_shim/parallel.h"
 #include "spikegrad/src/bridge_synapse.rs.h"
+#include "spikegrad/cpp_shim/ffi_util.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
@@ -32,16 +33,6 @@ namespace {
 constexpr int64_t kMinSynapseWork = 1 << 13;
 // Weight-gradient blocks are whole multiples of this many weight rows.
 constexpr int64_t kMinWgradRows = 64;
-
-ffi::Error Invalid(std::string_view op, const std::string& msg) {
-  return ffi::Error::InvalidArgument("spikegrad " + std::string(op) + ": " +
-                                     msg);
-}
-
-ffi::Error Finish(std::string_view op, const std::string& error) {
-  if (error.empty()) return ffi::Error::Success();
-  return ffi::Error::Internal("spikegrad " + std::string(op) + ": " + error);
-}
 
 // 0 f32, 1 f64, 2 f16, 3 bf16; -1 for any other dtype.
 int DtypeCode(ffi::DataType t) {
@@ -66,18 +57,6 @@ ffi::Error CheckDtypes(std::string_view op, const ffi::AnyBuffer& a,
     return Invalid(op, "operands and result must share one dtype");
   }
   return ffi::Error::Success();
-}
-
-template <typename T>
-rust::Slice<const T> In(const ffi::AnyBuffer& b, int64_t begin, int64_t end) {
-  return {static_cast<const T*>(b.untyped_data()) + begin,
-          static_cast<size_t>(end - begin)};
-}
-
-template <typename T>
-rust::Slice<T> Out(ffi::AnyBuffer& b, int64_t begin, int64_t end) {
-  return {static_cast<T*>(b.untyped_data()) + begin,
-          static_cast<size_t>(end - begin)};
 }
 
 // Runs body(first, last) over [0, units) on the pool with at least
