@@ -458,20 +458,10 @@ def _examples(y_test, n=4):
     return [int(np.flatnonzero(np.asarray(y_test) == c)[0]) for c in range(n)]
 
 
-def figures(result: dict, cfg: Config) -> list[Path]:
-    """Write the four figures into ``cfg.out``; returns their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def plot_curves(runs: dict, path: Path, title: str) -> Path:
+    """Loss and test accuracy of each run against its wall-clock training time, into ``path``."""
     import matplotlib.pyplot as plt
 
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    runs, data, xs_test = result["runs"], result["data"], result["xs_test"]
-    run = runs["spikegrad"]
-    paths = []
-
-    # 1. loss and test accuracy against wall-clock training time
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for lib, r in runs.items():
         steps_per_epoch = max(len(r.step_loss) // max(len(r.epoch_loss), 1), 1)
@@ -493,11 +483,58 @@ def figures(result: dict, cfg: Config) -> list[Path]:
     ax2.grid(alpha=0.3)
     for ax in (ax1, ax2):
         ax.legend()
-    fig.suptitle(f"digits, 64-{cfg.hidden} {cfg.neuron}-10 readout, T={cfg.steps}, batch {cfg.batch}, {cfg.surrogate}")
+    fig.suptitle(title)
     fig.tight_layout()
-    paths.append(out / "digits_curves.png")
-    fig.savefig(paths[-1], dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
+    return path
+
+
+def plot_confusion(labels, predicted, path: Path) -> Path:
+    """The confusion matrix of ``predicted`` against ``labels`` (class indices), into ``path``."""
+    import matplotlib.pyplot as plt
+
+    cm = np.zeros((N_OUT, N_OUT), int)
+    np.add.at(cm, (np.asarray(labels), np.asarray(predicted)), 1)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.imshow(cm, cmap="Blues")
+    for (r, c), v in np.ndenumerate(cm):
+        if v:
+            ax.text(c, r, v, ha="center", va="center", color="white" if v > cm.max() / 2 else "black", fontsize=9)
+    ax.set(
+        xticks=range(N_OUT),
+        yticks=range(N_OUT),
+        xlabel="predicted",
+        ylabel="true",
+        title=f"test set confusion matrix, accuracy {100 * np.trace(cm) / cm.sum():.1f}%",
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def figures(result: dict, cfg: Config) -> list[Path]:
+    """Write the four figures into ``cfg.out``; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs, data, xs_test = result["runs"], result["data"], result["xs_test"]
+    run = runs["spikegrad"]
+    paths = []
+
+    # 1. loss and test accuracy against wall-clock training time
+    paths.append(
+        plot_curves(
+            runs,
+            out / "digits_curves.png",
+            f"digits, 64-{cfg.hidden} {cfg.neuron}-10 readout, T={cfg.steps}, batch {cfg.batch}, {cfg.surrogate}",
+        )
+    )
 
     # one forward pass over a few test digits, for the raster and the potentials
     picks = _examples(data.y_test)
@@ -557,24 +594,7 @@ def figures(result: dict, cfg: Config) -> list[Path]:
 
     # 4. confusion matrix on the test set
     pred_all = np.asarray(jnp.argmax(run.evaluate(run.params, xs_test), -1))
-    cm = np.zeros((N_OUT, N_OUT), int)
-    np.add.at(cm, (data.y_test, pred_all), 1)
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.imshow(cm, cmap="Blues")
-    for (r, c), v in np.ndenumerate(cm):
-        if v:
-            ax.text(c, r, v, ha="center", va="center", color="white" if v > cm.max() / 2 else "black", fontsize=9)
-    ax.set(
-        xticks=range(N_OUT),
-        yticks=range(N_OUT),
-        xlabel="predicted",
-        ylabel="true",
-        title=f"test set confusion matrix, accuracy {100 * np.trace(cm) / cm.sum():.1f}%",
-    )
-    fig.tight_layout()
-    paths.append(out / "digits_confusion.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    paths.append(plot_confusion(data.y_test, pred_all, out / "digits_confusion.png"))
     return paths
 
 
@@ -598,7 +618,15 @@ def parse_args(argv=None) -> Config:
     ap.add_argument("--compare", action="store_true", help="also train the brainpy.state twin, and time both")
     ap.add_argument("--out", default=d.out, help="folder for the figures")
     ap.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    ap.add_argument(
+        "--task",
+        choices=TASKS,
+        default="static",
+        help="static: whole digits (this file); sequential: one row per step "
+        "(examples/sequential_digits.py, with its own options)",
+    )
     a = ap.parse_args(argv)
+    del a.task
     if min(a.epochs, a.steps, a.hidden, a.batch) < 1:
         ap.error("--epochs, --steps, --hidden and --batch must be at least 1")
     if a.batch > 1437:
@@ -611,14 +639,28 @@ def summary(result: dict) -> str:
     rows = [f"{'':14}{'s/epoch':>10}{'compile s':>11}{'test acc':>10}"]
     for lib, r in runs.items():
         rows.append(f"{lib:14}{np.median(r.epoch_time):>10.3f}{r.compile_s:>11.1f}{100 * r.test_acc[-1]:>9.1f}%")
-    rows.append(f"encoding the inputs: {result['encode_s']:.2f} s in all, shared, not in s/epoch")
+    if "encode_s" in result:
+        rows.append(f"encoding the inputs: {result['encode_s']:.2f} s in all, shared, not in s/epoch")
     if len(runs) == 2:
         ratio = np.median(runs["brainpy.state"].epoch_time) / np.median(runs["spikegrad"].epoch_time)
         rows.append(f"time per epoch, brainpy.state / spikegrad: {ratio:.2f}x (median epoch, compile time excluded)")
     return "\n".join(rows)
 
 
+#: ``--task``: the whole digit at every step (this file), or one row per step.
+TASKS = ("static", "sequential")
+
+
 def main(argv=None) -> dict:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    task = argparse.ArgumentParser(add_help=False)
+    task.add_argument("--task", choices=TASKS, default="static")
+    known, rest = task.parse_known_args(argv)
+    if known.task == "sequential":  # the recurrent network has its own file and options
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import sequential_digits
+
+        return sequential_digits.main(rest)
     cfg = parse_args(argv)
     print(
         f"digits: 64-{cfg.hidden} {cfg.neuron}-10 readout, T={cfg.steps}, {cfg.encoding} coding, batch {cfg.batch}, "

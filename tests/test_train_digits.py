@@ -151,3 +151,110 @@ def test_readout_is_the_leaky_integrator(example):
     params = {"w2": jnp.asarray(w2)}
     np.testing.assert_allclose(example.logits_of(params, trace), np.mean(rs, 0), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(example.readout_potentials(params, jnp.asarray(spikes)), rs, rtol=1e-5, atol=1e-5)
+
+
+# ---- the sequential task (examples/sequential_digits.py) ----------------------------
+
+SEQ_ARGS = ["--epochs", "3", "--subset", "512", "--hidden", "64", "--batch", "64", "--compare", "--no-progress"]
+SEQ_FIGURES = {"sequential_curves.png", "sequential_raster.png", "sequential_confusion.png"}
+
+
+@pytest.fixture(scope="module")
+def sequential():
+    sys.path.insert(0, str(EXAMPLE.parent))  # it imports train_digits, loaded above
+    import sequential_digits
+
+    return sequential_digits
+
+
+@pytest.fixture(scope="module")
+def sequential_run(example, tmp_path_factory):
+    """A short run through ``train_digits.py --task sequential``, once per session."""
+
+    def run():
+        out = tmp_path_factory.mktemp("sequential")
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            result = example.main(["--task", "sequential", *SEQ_ARGS, "--out", str(out)])
+        # The compiled functions do not pickle; no test reads them.
+        result["runs"] = {k: dataclasses.replace(r, evaluate=None) for k, r in result["runs"].items()}
+        del result["trace"]
+        return result, out, printed.getvalue()
+
+    return shared(tmp_path_factory, "train-digits-sequential", run)
+
+
+def test_sequential_learns(sequential_run):
+    result, _, _ = sequential_run
+    assert result["config"].subset == 512 and result["config"].compare
+    for lib, run in result["runs"].items():
+        losses = np.asarray(run.step_loss)
+        assert len(losses) == 3 * (512 // 64) and np.all(np.isfinite(losses)), lib
+        assert np.mean(losses[-4:]) < 0.9 * losses[0], f"{lib}: {losses}"
+        assert run.test_acc[-1] > 0.3, f"{lib}: {run.test_acc}"  # chance is 0.1
+        assert len(run.epoch_time) == 3 and min(run.epoch_time) > 0
+
+
+def test_sequential_output(sequential_run):
+    result, out, printed = sequential_run
+    last = printed.strip().splitlines()[-1]
+    match = re.fullmatch(r"test accuracy: (\d+\.\d)%", last)
+    assert match, last
+    assert float(match.group(1)) == pytest.approx(100 * result["accuracy"], abs=0.05)
+    assert "time per epoch, brainpy.state / spikegrad" in printed
+    assert {p.name for p in result["figures"]} == SEQ_FIGURES
+    for name in SEQ_FIGURES:
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+
+
+def test_sequential_twin_has_the_same_first_loss(sequential_run):
+    # Same weights, same first batch: the recurrent fused ALIF with SpikeLinear
+    # and brainpy.state's ALIF with dense recurrence in for_loop agree.
+    result, _, _ = sequential_run
+    runs = result["runs"]
+    assert runs["spikegrad"].step_loss[0] == pytest.approx(runs["brainpy.state"].step_loss[0], rel=1e-5)
+
+
+def test_sequential_rows_arrive_in_order(sequential):
+    # Step t shows row t // hold of every digit, and nothing else.
+    rng = np.random.default_rng(0)
+    pixels = rng.random((3, 64)).astype(np.float32)
+    xs = np.asarray(sequential.as_sequence(pixels, 3))
+    assert xs.shape == (24, 3, 8)
+    for t in range(24):
+        np.testing.assert_array_equal(xs[t], pixels.reshape(3, 8, 8)[:, t // 3])
+
+
+def test_sequential_twin_forward_matches(sequential):
+    # One forward pass of both networks from the same weights: the hidden
+    # spikes are equal and the readout within float32 rounding.
+    import brainstate
+
+    cfg = sequential.Config(hidden=32, hold=2)
+    w = sequential.init_weights(cfg)
+    xs = sequential.as_sequence(np.random.default_rng(1).random((5, 64)), cfg.hold)
+    outs = {}
+    for lib, make in sequential.NETWORKS.items():
+        net = make(cfg, w)
+        net.hidden.init_state(batch_size=5)
+        outs[lib] = brainstate.transform.jit(net)(xs)
+    (s_ours, r_ours), (s_theirs, r_theirs) = outs["spikegrad"], outs["brainpy.state"]
+    assert 0.01 < float(np.mean(s_ours)) < 0.5  # the hidden layer fires
+    np.testing.assert_array_equal(np.asarray(s_ours), np.asarray(s_theirs))
+    np.testing.assert_allclose(np.asarray(r_ours), np.asarray(r_theirs), rtol=1e-5, atol=1e-5)
+
+
+def test_sequential_logits_are_the_leaky_readout(sequential):
+    # logits_of equals the leaky readout stepped one step at a time, averaged
+    # over the last row's steps.
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(2)
+    inputs = rng.normal(size=(12, 3, 10)).astype(np.float32)
+    a, r, rs = np.exp(-sequential.DT / EXAMPLE_MODULE.READOUT_TAU), np.zeros((3, 10)), []
+    for t in range(12):
+        r = a * r + inputs[t]
+        rs.append(r)
+    want = np.mean(rs[-4:], 0)
+    np.testing.assert_allclose(sequential.logits_of(jnp.asarray(inputs), 4), want, rtol=1e-5, atol=1e-5)
