@@ -15,6 +15,7 @@ firing rate of every layer.
 
     python benchmarks/ff_step.py            # 15 interleaved samples per contender
     python benchmarks/ff_step.py --quick    # 3 samples, for a check
+    python benchmarks/ff_step.py --sizes 784,256,10 --steps 25 --batch 32
 """
 
 from __future__ import annotations
@@ -154,10 +155,17 @@ def run(repeats: int):
 
 
 def main(argv=None):
+    global SIZES, STEPS, BATCH
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="3 samples per contender")
     ap.add_argument("--repeats", type=int, help="interleaved samples per contender (default 15, --quick 3)")
+    ap.add_argument("--sizes", help=f"layer sizes, comma-separated (default {','.join(map(str, SIZES))})")
+    ap.add_argument("--steps", type=int, default=STEPS, help="time steps T")
+    ap.add_argument("--batch", type=int, default=BATCH)
     a = ap.parse_args(argv)
+    if a.sizes:
+        SIZES = tuple(int(n) for n in a.sizes.split(","))
+    STEPS, BATCH = a.steps, a.batch
     run(a.repeats or (3 if a.quick else 15))
 
 

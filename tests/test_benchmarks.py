@@ -43,3 +43,27 @@ def test_synapse_benchmark_runs_at_a_tiny_size():
             assert len([r for r in rows if f"| {rate} | {op} |" in r]) == 1, f"{rate} {op}: {rows}"
     ratios = [float(v) for r in rows for v in re.findall(r"([0-9.]+)x\b", r)]
     assert ratios and all(math.isfinite(v) and v > 0 for v in ratios)
+
+
+FF_STEP_SCRIPT = SCRIPT.parent / "ff_step.py"
+
+
+def test_ff_step_benchmark_runs_at_a_tiny_size():
+    """Three contenders, one network: the same loss, gradients within float32
+    rounding of brainpy.state's, every layer's firing rate, finite ratios."""
+    args = ["--sizes", "40,24,24,4", "--steps", "6", "--batch", "3", "--repeats", "1"]
+    res = run_python(FF_STEP_SCRIPT, *args, timeout=600)
+    assert res.returncode == 0, res.stderr[-4000:]
+    assert re.search(r"firing rates .*layer 1 [0-9.]+%, layer 2 [0-9.]+%, layer 3 [0-9.]+%", res.stdout)
+    rows = {
+        cells[0]: cells[1:]
+        for line in res.stdout.splitlines()
+        if line.startswith("| ") and not line.startswith("| contender")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    assert set(rows) == {"brainpy.state", "spikegrad", "spikegrad, dense Linear"}, rows
+    losses = {float(r[3]) for r in rows.values()}
+    assert len(losses) == 1 or max(losses) - min(losses) <= 1e-4 * max(abs(v) for v in losses), rows
+    for name, (_, ratio, _, _, diff) in rows.items():
+        assert 0 < float(ratio.rstrip("x")) < math.inf, name
+        assert float(diff) < 1e-4, name
