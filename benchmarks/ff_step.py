@@ -155,17 +155,18 @@ def run(repeats: int):
 
 
 def main(argv=None):
-    global SIZES, STEPS, BATCH
+    global SIZES, STEPS, BATCH, MAX_RATE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="3 samples per contender")
     ap.add_argument("--repeats", type=int, help="interleaved samples per contender (default 15, --quick 3)")
     ap.add_argument("--sizes", help=f"layer sizes, comma-separated (default {','.join(map(str, SIZES))})")
     ap.add_argument("--steps", type=int, default=STEPS, help="time steps T")
     ap.add_argument("--batch", type=int, default=BATCH)
+    ap.add_argument("--max-rate", type=float, default=MAX_RATE, help="the input rates' upper bound per step")
     a = ap.parse_args(argv)
     if a.sizes:
         SIZES = tuple(int(n) for n in a.sizes.split(","))
-    STEPS, BATCH = a.steps, a.batch
+    STEPS, BATCH, MAX_RATE = a.steps, a.batch, a.max_rate
     run(a.repeats or (3 if a.quick else 15))
 
 
