@@ -14,7 +14,10 @@ what the earlier rows showed to the end.
 Model. ``8 -> dense -> H recurrent ALIF -> SpikeLinear -> 10 leaky readout``.
 The hidden layer is ``spikegrad.neuron.ALIF`` with ``w_rec`` (an ``[H, H]``
 ``ParamState``): each step's input is the row's current plus the last step's
-spikes through ``w_rec``, and the whole sequence is one call. Its adaptive
+spikes through ``w_rec``, and the whole sequence is one call. Its BPTT keeps
+every step's state (``--save-every 1``; the library's default, 16, keeps one
+in 16 and recomputes the rest, which saves memory a network this small does
+not need). Its adaptive
 threshold (``tau_a``) is a second, slower memory. The readout
 ``spikegrad.synapse.SpikeLinear`` multiplies the hidden spikes by its weight
 reading only the nonzero spikes. Ten leaky integrators (``tau`` = 5, as
@@ -66,6 +69,7 @@ class Config:
     tau: float = 10.0
     tau_a: float = 50.0
     beta: float = 0.5
+    save_every: int = 1  # BPTT keeps every step's state: small here, and nothing is recomputed
     compare: bool = False
     out: str = "out"
     progress: bool = True
@@ -125,6 +129,7 @@ def spikegrad_net(cfg: Config, w: dict):
                 cfg.hidden,
                 **_alif_params(cfg),
                 spk_fun=spikegrad.surrogate.MultiGaussianGrad(),
+                save_every=cfg.save_every,
                 w_rec=_f32(w["w_rec"]),
             )
             self.readout = SpikeLinear(cfg.hidden, N_OUT, w_init=_f32(w["w_out"]))
@@ -362,13 +367,20 @@ def parse_args(argv=None) -> Config:
     ap.add_argument("--tau", type=float, default=d.tau, help="membrane time constant")
     ap.add_argument("--tau-a", dest="tau_a", type=float, default=d.tau_a, help="adaptation time constant")
     ap.add_argument("--beta", type=float, default=d.beta, help="adaptation's weight on the threshold")
+    ap.add_argument(
+        "--save-every",
+        dest="save_every",
+        type=int,
+        default=d.save_every,
+        help="spikegrad's BPTT checkpoint stride (1: every step's state kept, none recomputed)",
+    )
     ap.add_argument("--subset", type=int, default=d.subset, help="train on the first N training digits (0: all)")
     ap.add_argument("--compare", action="store_true", help="also train the brainpy.state twin, and time both")
     ap.add_argument("--out", default=d.out, help="folder for the figures")
     ap.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     a = ap.parse_args(argv)
-    if min(a.epochs, a.hold, a.hidden, a.batch) < 1:
-        ap.error("--epochs, --hold, --hidden and --batch must be at least 1")
+    if min(a.epochs, a.hold, a.hidden, a.batch, a.save_every) < 1:
+        ap.error("--epochs, --hold, --hidden, --batch and --save-every must be at least 1")
     if a.subset < 0 or a.batch > (a.subset or 1437):
         ap.error("--batch must be at most the number of training digits (--subset, or 1437)")
     if min(a.tau, a.tau_a) <= 0:
