@@ -171,8 +171,9 @@ def sequential():
 
 
 @pytest.fixture(scope="module")
-def sequential_run(example, tmp_path_factory):
-    """A short run through ``train_digits.py --task sequential``, once per session."""
+def sequential_run(example, sequential, tmp_path_factory):
+    """A short run through ``train_digits.py --task sequential``, once per session
+    (``sequential``: the pickled result holds its classes, so every worker imports it)."""
 
     def run():
         out = tmp_path_factory.mktemp("sequential")
