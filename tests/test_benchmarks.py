@@ -2,7 +2,7 @@
 quotes (population, memory floor) in float32 and bfloat16, each row present
 and each ratio a finite positive number. A benchmark that crashes on one dtype
 is caught here, not when its numbers are next needed. The synapse benchmark
-likewise, forward and weight gradient."""
+likewise, forward and weight gradient, and the feed-forward training step."""
 
 from __future__ import annotations
 
