@@ -31,9 +31,7 @@ fn lif<R: Real>(c: &[R; 7]) -> [R; 5] {
 /// Writes LIF's constants' cotangents `lb` (accumulated from `lif(lc)`) back into `lc`.
 #[inline(always)]
 fn add_back<R: Real>(lc: &mut [R; 7], lb: &[R; 5]) {
-    for q in 0..5 {
-        lc[q] = lb[q];
-    }
+    lc[..5].copy_from_slice(lb);
 }
 
 impl Model<2, 7> for LifRef {
