@@ -108,6 +108,8 @@ def brainpy_run(model, x, z0, params=None):
         n.init_state()
         for s, v in zip(states, z0):
             getattr(n, s).value = v
+        if model == "lif_ref":  # never spiked, unitless
+            n.last_spike_time.value = jnp.full(x.shape[1:], -1e7, jnp.float32)
 
         def step(i, xt):
             with brainstate.environ.context(t=i * DT):  # LIFRef reads the time
