@@ -220,6 +220,14 @@ IF_MODEL = NeuronModel(
 # stop_gradient): the mask is a select, r has no tangent.
 
 
+def _round(y):
+    """``y`` to the nearest integer, ties to even, as the Rust kernels round it
+    (adding and subtracting ``1.5 * 2^mantissa bits``): the same bits on every
+    backend, and Triton, which has no ``round``, lowers it."""
+    magic = 1.5 * 2.0 ** jnp.finfo(y.dtype).nmant
+    return (y + magic) - magic
+
+
 def with_refractory(base: NeuronModel, *, name: str, class_name: str, held: Callable, fired: Callable) -> NeuronModel:
     """``base`` with brainpy.state's refractory period, as its ``*Ref`` class.
 
@@ -248,7 +256,7 @@ def with_refractory(base: NeuronModel, *, name: str, class_name: str, held: Call
         cb, (dt, tau_ref) = c[:nc], c[nc:]
         zb, r = z[:-1], lax.stop_gradient(z[-1])
         dt, tau_ref = lax.stop_gradient(dt), lax.stop_gradient(tau_ref)
-        e = (jnp.round(r / dt) + 1) * dt
+        e = (_round(r / dt) + 1) * dt
         refractory = e < tau_ref
         new = tuple(jnp.where(refractory, h, n) for h, n in zip(held(cb, zb, s, hard), base.step(cb, zb, x, s, hard)))
         return (*new, lax.stop_gradient(jnp.where(fired(cb, new), jnp.zeros_like(e), e)))
