@@ -5,7 +5,8 @@ and gradients w.r.t. x, the initial states and every parameter in float64
 brainpy.state's own float32 drift, the Rust tangent and BPTT against JAX
 autodiff of the model description's scan, continued sequences (LIFRef inside
 its refractory period), ``tau_ref = 0`` as ``lif``, vmap, the checkpoint
-stride, a recurrent weight, the modules across calls, and the errors."""
+stride, a recurrent weight, the modules across calls, the errors, and the
+Pallas kernels (interpreted) against the Rust ones."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 from helpers.brainpy_models import CLASSES, PARAMS, STATES, Z0_NAMES, brainpy_run, drive
 
+import spikegrad
 import spikegrad.surrogate as sg
 from spikegrad import neuron
 from spikegrad.neuron._models import MODELS as DESCRIPTIONS
@@ -323,3 +325,22 @@ def test_bad_parameters_raise_before_any_kernel_also_under_jit(model, kwargs, ma
         jax.jit(lambda x: FUNCTIONS[model](x, **p))(x)
     with pytest.raises(ValueError, match=match):
         jax.eval_shape(lambda x: FUNCTIONS[model](x, **p), x)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_pallas_kernels_equal_the_rust_kernels(model):
+    """The Pallas kernels (interpreted on CPU; what a GPU runs) on the same
+    description: spikes, states and the input gradient as the Rust kernels'."""
+    x, z0 = drive(13, 12, (2, 64), model)
+
+    def loss(x, z0):
+        s, states = run(model, x, z0, PARAMS[model], sg.Sigmoid(alpha=2.0))
+        return jnp.sum(s * jnp.arange(12.0)[:, None, None]) + 0.01 * jnp.sum(states[0]), (s, states)
+
+    (_, (s, states)), g = jax.value_and_grad(loss, has_aux=True)(x, z0)
+    with spikegrad.lowering("pallas"):
+        (_, (s_p, states_p)), g_p = jax.value_and_grad(loss, has_aux=True)(x, z0)
+    np.testing.assert_array_equal(np.asarray(s_p), np.asarray(s))
+    assert float(s.sum()) > 0
+    _states_close(states_p, states, 2e-6)
+    _scaled_close(g_p, g, 1e-5)
