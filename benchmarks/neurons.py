@@ -1,4 +1,4 @@
-"""The fused neurons (``spikegrad.neuron``: LIF, ALIF, CubaLIF) against their
+"""The fused neurons (``spikegrad.neuron``: LIF, ALIF, CubaLIF, IF, LIFRef, Gif) against their
 brainpy.state classes stepped by ``brainstate.transform.for_loop``, with the
 braintools surrogate, side by side in one process.
 
@@ -60,6 +60,38 @@ MODELS = {
 }
 #: Input scale per model (CubaLIF integrates its input into g).
 X_HIGH = {"lif": 2.5, "alif": 2.5, "cuba_lif": 0.6}
+MODELS["if"] = ("if_", "IF", ("V",), dict(tau=5.0, R=1.0, V_th=1.0))
+# LIFRef's clock starts as "never spiked" on both sides (brainpy.state has no initializer for it).
+MODELS["lif_ref"] = (
+    "lif_ref",
+    "LIFRef",
+    ("V",),
+    dict(tau=5.0, tau_ref=5.0, R=1.0, V_th=1.0, V_reset=0.0, V_rest=0.0),
+)
+MODELS["gif"] = (
+    "gif",
+    "Gif",
+    ("V", "I1", "I2", "V_th"),
+    dict(
+        R=20.0,
+        tau=20.0,
+        V_rest=-70.0,
+        V_reset=-70.0,
+        V_th_inf=-50.0,
+        V_th_reset=-60.0,
+        a=0.0,
+        b=0.01,
+        k1=0.2,
+        k2=0.02,
+        R1=0.0,
+        R2=1.0,
+        A1=0.0,
+        A2=0.0,
+    ),
+)
+X_HIGH.update({"if": 2.5, "lif_ref": 2.5, "gif": 2.5})
+#: Offsets of the initial states (Gif's potential and threshold near brainpy.state's -70 and -50).
+Z0_BASE = {"gif": (-70.0, 0.0, 0.0, -50.0)}
 FULL = dict(sizes=[2**10, 2**13, 2**16, 2**18], dtypes=["f32"], save_every=[1, 4], repeats=5, train_repeats=5)
 QUICK = dict(sizes=[2**10, 2**13], dtypes=["f32"], save_every=[1], repeats=2, train_repeats=2)
 DTYPES = {"f32": jnp.float32, "bf16": jnp.bfloat16}
@@ -76,14 +108,17 @@ def brainpy_run(model, x, z0, params=None):
         n.init_state()
         for s, v in zip(states, z0):
             getattr(n, s).value = v
+        if model == "lif_ref":  # never spiked, unitless
+            n.last_spike_time.value = jnp.full(x.shape[1:], -1e7, jnp.float32)
 
-        def step(xt):
-            if model == "cuba_lif":
-                n.add_delta_input("x", xt)
-                return n(jnp.zeros_like(xt))
-            return n(xt)
+        def step(i, xt):
+            with brainstate.environ.context(t=i * DT):  # LIFRef reads the time
+                if model == "cuba_lif":
+                    n.add_delta_input("x", xt)
+                    return n(jnp.zeros_like(xt))
+                return n(xt)
 
-        return brainstate.transform.for_loop(step, x)
+        return brainstate.transform.for_loop(step, jnp.arange(x.shape[0]), x)
 
 
 def fused(model, params=None, save_every=None):
@@ -105,7 +140,8 @@ def per_neuron_params(model, n):
     for k in ("tau", "tau_a", "tau_syn"):
         if k in p:
             p[k] = jnp.asarray(p[k] * rng.uniform(0.8, 1.2, n), jnp.float32)
-    p["V_th"] = jnp.asarray(rng.uniform(0.9, 1.1, n), jnp.float32)
+    if "V_th" in p:
+        p["V_th"] = jnp.asarray(rng.uniform(0.9, 1.1, n), jnp.float32)
     return p
 
 
@@ -137,7 +173,8 @@ def _programs(f):
 def _inputs(model, n, dtype):
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.uniform(0.0, X_HIGH[model], (STEPS, n)), dtype)
-    z0 = tuple(jnp.asarray(rng.uniform(0.0, 0.5, n), jnp.float32) for _ in MODELS[model][2])
+    base = Z0_BASE.get(model, (0.0,) * len(MODELS[model][2]))
+    z0 = tuple(jnp.asarray(b + rng.uniform(0.0, 0.5, n), jnp.float32) for b in base)
     return x, z0
 
 

@@ -7,9 +7,12 @@
 use crate::kernels::{self, GradKernel};
 use crate::neurons::alif::Alif;
 use crate::neurons::cuba_lif::CubaLif;
+use crate::neurons::gif::Gif;
+use crate::neurons::if_::If;
 use crate::neurons::kernel::fused;
 pub use crate::neurons::kernel::NeuronKernel;
 use crate::neurons::lif::Lif;
+use crate::neurons::lif_ref::LifRef;
 use crate::neurons::model::Model;
 use crate::surrogates::{
     short_sides_suffice, Arctan, Erf, Formula, Gaussian, InvSquareGrad, LeakyRelu, LogTailedRelu,
@@ -81,7 +84,10 @@ pub fn neuron_kernel(
     Ok(match m {
         0 => Box::new(fused::<Lif, 1, 5>(g, hard_reset, stride)),
         1 => Box::new(fused::<Alif, 2, 7>(g, hard_reset, stride)),
-        _ => Box::new(fused::<CubaLif, 2, 6>(g, hard_reset, stride)),
+        2 => Box::new(fused::<CubaLif, 2, 6>(g, hard_reset, stride)),
+        3 => Box::new(fused::<If, 1, 3>(g, hard_reset, stride)),
+        4 => Box::new(fused::<LifRef, 2, 7>(g, hard_reset, stride)),
+        _ => Box::new(fused::<Gif, 4, 14>(g, hard_reset, stride)),
     })
 }
 
@@ -91,6 +97,9 @@ pub const MODELS: &[(&str, &[&str], &[&str])] = &[
     row::<Lif, 1, 5>(),
     row::<Alif, 2, 7>(),
     row::<CubaLif, 2, 6>(),
+    row::<If, 1, 3>(),
+    row::<LifRef, 2, 7>(),
+    row::<Gif, 4, 14>(),
 ];
 
 const fn row<M: Model<S, C>, const S: usize, const C: usize>() -> (

@@ -493,7 +493,9 @@ def api_program(model, hard, save_every):
 
 
 @pytest.mark.parametrize(
-    "model, hard, save_every", [("lif", False, 1), ("alif", True, 4), ("cuba_lif", False, 3)], ids=MODELS
+    "model, hard, save_every",
+    [("lif", False, 1), ("alif", True, 4), ("cuba_lif", False, 3)],
+    ids=["lif", "alif", "cuba_lif"],
 )
 def test_api_pallas_equals_default(model, hard, save_every):
     """``spikegrad.neuron.<model>`` on CPU with the Pallas kernels (interpreted)

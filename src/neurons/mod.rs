@@ -15,10 +15,14 @@
 
 pub mod alif;
 pub mod cuba_lif;
+pub mod gif;
+pub mod if_;
 pub mod kernel;
 pub mod lif;
+pub mod lif_ref;
 pub mod model;
 pub mod passes;
+pub mod refractory;
 
 use std::marker::PhantomData;
 use std::ops::Range;

@@ -13,7 +13,8 @@
 //! The spike's derivative is the surrogate's `g'(u)`; the passes apply it, so a
 //! model only differentiates `u` and `step` as ordinary functions of their
 //! arguments (`s` included). Every model's `u` divides by `V_th - V_reset`,
-//! whose inverse `k` the passes compute once per neuron ([`Model::scale`]).
+//! whose inverse `k` the passes compute once per neuron ([`Model::scale`]);
+//! where that depends on a state (Gif's threshold), `scale` is 1 and `u` divides.
 
 use crate::math::Real;
 

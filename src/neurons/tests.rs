@@ -6,7 +6,10 @@
 
 use super::alif::Alif;
 use super::cuba_lif::CubaLif;
+use super::gif::Gif;
+use super::if_::If;
 use super::lif::Lif;
+use super::lif_ref::LifRef;
 use super::model::Model;
 use crate::registry::neuron_kernel;
 
@@ -36,6 +39,12 @@ fn consts(model: &str, n: usize) -> Vec<Vec<f64>> {
         .collect();
     let th = values(n, 4, 0.8, 0.4);
     let reset = values(n, 5, -0.3, 0.3);
+    if model == "if" {
+        return vec![decay, drive, th];
+    }
+    if model == "gif" {
+        return gif_consts(n, decay, bias, drive, reset);
+    }
     let mut c = vec![decay, bias, drive, th, reset];
     match model {
         "alif" => {
@@ -43,21 +52,59 @@ fn consts(model: &str, n: usize) -> Vec<Vec<f64>> {
             c.push(values(n, 7, 0.05, 0.3));
         }
         "cuba_lif" => c.push(values(n, 8, 0.3, 0.6)),
+        // dt, then tau_ref from 0 (no period) to over four steps, never a multiple of dt.
+        "lif_ref" => {
+            c.push(vec![0.5; n]);
+            c.push(values(n, 9, 0.0, 2.2));
+        }
         _ => {}
     }
     c
 }
 
+/// Gif's constants, unitless, on the scale of the other models.
+fn gif_consts(
+    n: usize,
+    decay: Vec<f64>,
+    bias: Vec<f64>,
+    drive: Vec<f64>,
+    reset: Vec<f64>,
+) -> Vec<Vec<f64>> {
+    let decay_th = values(n, 17, 0.8, 0.19);
+    let th_bias = decay_th.iter().map(|d| 1.0 - d).collect();
+    vec![
+        decay,
+        bias,
+        drive,
+        reset,
+        values(n, 10, 0.7, 0.29),
+        values(n, 11, 0.9, 0.09),
+        values(n, 12, 0.0, 1.0),
+        values(n, 13, 0.5, 1.0),
+        values(n, 14, -0.2, 0.4),
+        values(n, 15, -0.2, 0.4),
+        values(n, 16, 0.7, 0.3),
+        decay_th,
+        values(n, 18, -0.05, 0.1),
+        th_bias,
+    ]
+}
+
 fn states(model: &str) -> usize {
-    if model == "lif" {
-        1
-    } else {
-        2
+    match model {
+        "lif" | "if" => 1,
+        "gif" => 4,
+        _ => 2,
     }
 }
 
 /// The model's step written out, in f64: (next state, spike of the new state).
 fn reference_step(model: &str, hard: bool, c: &[f64], z: &[f64], x: f64) -> (Vec<f64>, f64) {
+    match model {
+        "if" => return if_reference_step(hard, c, z, x),
+        "gif" => return gif_reference_step(hard, c, z, x),
+        _ => {}
+    }
     let (decay, bias, drive, th, rs) = (c[0], c[1], c[2], c[3], c[4]);
     let u = |z: &[f64]| match model {
         "alif" => (z[0] - th - c[6] * z[1]) / (th - rs),
@@ -69,11 +116,49 @@ fn reference_step(model: &str, hard: bool, c: &[f64], z: &[f64], x: f64) -> (Vec
     let next = match model {
         "lif" => vec![decay * v + bias + drive * x],
         "alif" => vec![decay * v + bias + drive * x, c[5] * (z[1] + s)],
+        "lif_ref" => {
+            let (dt, tau_ref) = (c[5], c[6]);
+            let e = ((z[1] / dt).round() + 1.0) * dt;
+            let v = if e < tau_ref {
+                v
+            } else {
+                decay * v + bias + drive * x
+            };
+            vec![v, if v >= th { 0.0 } else { e }]
+        }
         _ => {
             let g = c[5] * z[1] + x;
             vec![decay * v + bias + drive * g, g]
         }
     };
+    let out = if u(&next) >= 0.0 { 1.0 } else { 0.0 };
+    (next, out)
+}
+
+fn if_reference_step(hard: bool, c: &[f64], z: &[f64], x: f64) -> (Vec<f64>, f64) {
+    let (decay, drive, th) = (c[0], c[1], c[2]);
+    let u = |v: f64| (v - th) / th;
+    let s = if u(z[0]) >= 0.0 { 1.0 } else { 0.0 };
+    let r = if hard { z[0] } else { th };
+    let v = decay * (z[0] - r * s) + drive * x;
+    (vec![v], if u(v) >= 0.0 { 1.0 } else { 0.0 })
+}
+
+fn gif_reference_step(hard: bool, c: &[f64], z: &[f64], x: f64) -> (Vec<f64>, f64) {
+    let rs = c[3];
+    let u = |z: &[f64]| (z[0] - z[3]) / (z[3] - rs);
+    let s = if u(z) >= 0.0 { 1.0 } else { 0.0 };
+    let r = if hard { z[0] - rs } else { z[3] - rs };
+    let v = z[0] - r * s;
+    let i1 = c[4] * (z[1] + s * (c[6] * z[1] + c[8] - z[1]));
+    let i2 = c[5] * (z[2] + s * (c[7] * z[2] + c[9] - z[2]));
+    let th = z[3] + s * (c[10].max(z[3]) - z[3]);
+    let next = vec![
+        c[0] * v + c[1] + c[2] * (i1 + i2 + x),
+        i1,
+        i2,
+        c[11] * th + c[12] * v + c[13],
+    ];
     let out = if u(&next) >= 0.0 { 1.0 } else { 0.0 };
     (next, out)
 }
@@ -128,12 +213,19 @@ fn forward_with(
 fn inputs(model: &str) -> (Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let x = values(T * N, 11, -0.5, 4.0);
     let z0 = (0..states(model))
-        .map(|q| values(N, 20 + q, -0.3, 1.3))
+        .map(|q| match (model, q) {
+            // LIFRef's clock: never spiked, or 0 to 3 steps ago.
+            ("lif_ref", 1) => (0..N)
+                .map(|i| [f64::INFINITY, 0.0, 0.5, 1.5][i % 4])
+                .collect(),
+            ("gif", 3) => values(N, 23, 0.8, 0.4), // V_th, above V_reset
+            _ => values(N, 20 + q, -0.3, 1.3),
+        })
         .collect();
     (x, z0, consts(model, N))
 }
 
-const MODELS: [&str; 3] = ["lif", "alif", "cuba_lif"];
+const MODELS: [&str; 6] = ["lif", "alif", "cuba_lif", "if", "lif_ref", "gif"];
 
 #[test]
 fn forward_matches_the_written_out_step() {
@@ -155,7 +247,7 @@ fn forward_matches_the_written_out_step() {
                     for (q, want) in next.iter().enumerate() {
                         let got = run.saved[q][t * N + i];
                         assert!(
-                            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                            got == *want || (got - want).abs() <= 1e-12 * want.abs().max(1.0),
                             "{model} {got} vs {want}"
                         );
                     }
@@ -313,10 +405,22 @@ fn bptt_is_the_transpose_of_the_tangent_at_every_stride() {
 /// factor, checked at s = 0 where it does not matter), and u's tangent alike;
 /// the transposes against the tangents.
 fn check_model<M: Model<S, C>, const S: usize, const C: usize>(c: [f64; C], z: [f64; S]) {
+    check_model_holding::<M, S, C>(c, z, S, C);
+}
+
+/// [`check_model`] with the states from `fz` and the constants from `fc` on
+/// held still (no tangent): a refractory clock and its constants, which are
+/// not differentiated.
+fn check_model_holding<M: Model<S, C>, const S: usize, const C: usize>(
+    c: [f64; C],
+    z: [f64; S],
+    fz: usize,
+    fc: usize,
+) {
     let k = M::scale(&c);
     let h = 1e-6;
-    let dz: [f64; S] = std::array::from_fn(|q| 0.3 + 0.2 * q as f64);
-    let dc: [f64; C] = std::array::from_fn(|q| 0.1 - 0.03 * q as f64);
+    let dz: [f64; S] = std::array::from_fn(|q| if q < fz { 0.3 + 0.2 * q as f64 } else { 0.0 });
+    let dc: [f64; C] = std::array::from_fn(|q| if q < fc { 0.1 - 0.03 * q as f64 } else { 0.0 });
     let (x, dx, ds) = (0.7, -0.4, 0.25);
     let shift = |e: f64| {
         let c2: [f64; C] = std::array::from_fn(|q| c[q] + e * dc[q]);
@@ -407,6 +511,19 @@ fn model_derivatives() {
     check_model::<Lif, 1, 5>([0.8, 0.02, 0.4, 1.1, -0.2], [0.6]);
     check_model::<Alif, 2, 7>([0.8, 0.02, 0.4, 1.1, -0.2, 0.95, 0.3], [0.6, 0.7]);
     check_model::<CubaLif, 2, 6>([0.8, 0.02, 0.4, 1.1, -0.2, 0.7], [0.6, -0.4]);
+    check_model::<If, 1, 3>([0.8, 0.4, 1.1], [0.6]);
+    // Refractory (r = 0: e = 0.5 < 1.2) and not (r = 2.5).
+    for r in [0.0, 2.5] {
+        let c = [0.8, 0.02, 0.4, 1.1, -0.2, 0.5, 1.2];
+        check_model_holding::<LifRef, 2, 7>(c, [0.6, r], 1, 5);
+    }
+    // V_th_reset below and above the threshold state.
+    for th_reset in [0.7, 1.3] {
+        let c = [
+            0.8, 0.02, 0.4, -0.2, 0.9, 0.95, 0.4, 1.1, 0.2, -0.1, th_reset, 0.9, 0.03, 0.1,
+        ];
+        check_model::<Gif, 4, 14>(c, [0.6, 0.3, -0.2, 1.0]);
+    }
 }
 
 #[test]

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._functions import alif, cuba_lif, lif
+from ._functions import alif, cuba_lif, gif, if_, lif, lif_ref
 from ._fused import DEFAULT_SAVE_EVERY
 
 if TYPE_CHECKING:
-    from ._module import ALIF, LIF, CubaLIF
+    from ._module import ALIF, IF, LIF, CubaLIF, Gif, LIFRef
 
 __all__ = ["lif", "alif", "cuba_lif", "LIF", "ALIF", "CubaLIF", "DEFAULT_SAVE_EVERY"]
+__all__ += ["if_", "lif_ref", "gif", "IF", "LIFRef", "Gif"]
 
 _MODULES = ("LIF", "ALIF", "CubaLIF")
+_MODULES += ("IF", "LIFRef", "Gif")
 
 
 def __getattr__(name: str):

@@ -4,9 +4,10 @@ wrappers over ``_fused.run``, one per model of ``_models``."""
 from __future__ import annotations
 
 from ._fused import run
-from ._models import ALIF_MODEL, CUBA_LIF_MODEL, LIF_MODEL
+from ._models import ALIF_MODEL, CUBA_LIF_MODEL, GIF_MODEL, IF_MODEL, LIF_MODEL, LIF_REF_MODEL
 
 __all__ = ["lif", "alif", "cuba_lif"]
+__all__ += ["if_", "lif_ref", "gif"]
 
 
 def lif(
@@ -353,6 +354,359 @@ def cuba_lif(
         {"v0": v0, "g0": g0},
         dict(dt=dt, tau=tau, tau_syn=tau_syn, R=R, V_th=V_th, V_reset=V_reset, V_rest=V_rest),
         fn="spikegrad.neuron.cuba_lif",
+        spk_fun=spk_fun,
+        spk_reset=spk_reset,
+        save_every=save_every,
+        return_states=return_states,
+        w_rec=w_rec,
+    )
+
+
+def if_(
+    x,
+    v0=None,
+    *,
+    dt,
+    tau=5.0,
+    R=1.0,
+    V_th=1.0,
+    spk_fun=None,
+    spk_reset="soft",
+    return_states=False,
+    save_every=None,
+    w_rec=None,
+):
+    """brainpy.state's ``IF`` (integrate-and-fire) over the input current ``x`` ``[T, *shape]``, in one fused op.
+
+    State ``V``. Each step, with ``a = exp(-dt/tau)``: ``s = spk_fun((V - V_th)/V_th)``;
+    the reset subtracts ``V_th s`` (``'soft'``) or ``stop_gradient(V) s``
+    (``'hard'``, to 0); then ``V = a V + (1 - a) R x_t`` (brainpy.state's
+    exponential-Euler step of ``tau V' = -V + R x``) and the output is
+    ``spk_fun((V - V_th)/V_th)``. Differentiable and transformable as ``lif``.
+
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
+        float64 (half precision is computed in float32).
+    v0 : ArrayLike, optional
+        The initial potential, broadcastable to ``shape`` (default 0).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a scalar, a
+        per-neuron array broadcastable to ``shape`` or a traced value, all
+        differentiable, as in ``lif``.
+    tau : float or ArrayLike, default 5.0
+        The membrane time constant (> 0).
+    R : float or ArrayLike, default 1.0
+        The membrane resistance.
+    V_th : float or ArrayLike, default 1.0
+        The firing threshold (nonzero: it is also the spike scale).
+    spk_fun : Surrogate or callable, optional
+        The spike function: a ``spikegrad.surrogate`` instance (default
+        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
+        callable runs the same update as a ``lax.scan``.
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in ``lif``.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in ``lif``.
+    return_states : bool, default False
+        Also return the state sequences, in the order named above.
+    w_rec : ArrayLike, optional
+        The recurrent weight ``[n, n]``, ``n = shape[-1]``, as in ``lif``
+        (a ``lax.scan`` on every platform). None (default): feed-forward.
+
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype, or ``(spikes, (V,))``
+        with ``return_states``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x``, an initial state or parameter that does not
+        broadcast to ``shape``, a non-finite parameter, ``dt`` or ``tau``
+        ``<= 0``, ``V_th == 0``, a bad ``spk_reset``, ``save_every`` or ``w_rec``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import if_
+    >>> spikes, (v,) = if_(jnp.full((4, 2), 2.0), dt=1.0, tau=2.0, return_states=True)
+    >>> print(spikes[:, 0], v.shape)
+    [0. 1. 0. 1.] (4, 2)
+    """
+    return run(
+        IF_MODEL,
+        x,
+        {"v0": v0},
+        dict(dt=dt, tau=tau, R=R, V_th=V_th),
+        fn="spikegrad.neuron.if_",
+        spk_fun=spk_fun,
+        spk_reset=spk_reset,
+        save_every=save_every,
+        return_states=return_states,
+        w_rec=w_rec,
+    )
+
+
+def lif_ref(
+    x,
+    v0=None,
+    r0=None,
+    *,
+    dt,
+    tau=5.0,
+    tau_ref=5.0,
+    R=1.0,
+    V_th=1.0,
+    V_reset=0.0,
+    V_rest=0.0,
+    spk_fun=None,
+    spk_reset="soft",
+    return_states=False,
+    save_every=None,
+    w_rec=None,
+):
+    """brainpy.state's ``LIFRef`` (LIF with a refractory period) over the input ``x`` ``[T, *shape]``, in one fused op.
+
+    States ``(V, r)``, ``r`` the time since the last spike (``inf``: none
+    yet). Each step is ``lif``'s, except that while the time since the last
+    spike, ``e = (round(r/dt) + 1) dt``, is ``< tau_ref`` the potential holds
+    its reset value (the step's input is ignored); ``r`` becomes 0 where the
+    new ``V >= V_th``, else ``e``. This is brainpy.state's ``LIFRef`` stepped
+    with ``t = i dt``; it keeps the time since the last spike instead of its
+    absolute time, so a sequence continued from the returned states equals
+    one run. The refractory mask and ``r`` are not differentiated
+    (brainpy.state's ``stop_gradient``): ``tau_ref``'s gradient is 0.
+
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
+        float64 (half precision is computed in float32).
+    v0 : ArrayLike, optional
+        The initial potential, broadcastable to ``shape`` (default 0).
+    r0 : ArrayLike, optional
+        The initial time since the last spike (default ``inf``, never spiked).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a scalar, a
+        per-neuron array broadcastable to ``shape`` or a traced value, all
+        differentiable, as in ``lif``.
+    tau : float or ArrayLike, default 5.0
+        The membrane time constant (> 0).
+    tau_ref : float or ArrayLike, default 5.0
+        The refractory period (>= 0; 0 gives ``lif``).
+    R : float or ArrayLike, default 1.0
+        The membrane resistance.
+    V_th : float or ArrayLike, default 1.0
+        The firing threshold.
+    V_reset : float or ArrayLike, default 0.0
+        The reset potential (must differ from ``V_th``).
+    V_rest : float or ArrayLike, default 0.0
+        The resting potential.
+    spk_fun : Surrogate or callable, optional
+        The spike function: a ``spikegrad.surrogate`` instance (default
+        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
+        callable runs the same update as a ``lax.scan``.
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in ``lif``.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in ``lif``.
+    return_states : bool, default False
+        Also return the state sequences, in the order named above.
+    w_rec : ArrayLike, optional
+        The recurrent weight ``[n, n]``, ``n = shape[-1]``, as in ``lif``
+        (a ``lax.scan`` on every platform). None (default): feed-forward.
+
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype, or ``(spikes, (V, r))``
+        with ``return_states``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x``, an initial state or parameter that does not
+        broadcast to ``shape``, a non-finite parameter, ``dt`` or ``tau``
+        ``<= 0``, ``tau_ref < 0``, ``V_th == V_reset``, a bad ``spk_reset``,
+        ``save_every`` or ``w_rec``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import lif_ref
+    >>> spikes, (v, r) = lif_ref(jnp.full((6, 1), 3.0), dt=1.0, tau=2.0, tau_ref=2.0, return_states=True)
+    >>> print(spikes[:, 0], r[:, 0])  # one step held after each spike
+    [1. 0. 1. 0. 1. 0.] [0. 1. 0. 1. 0. 1.]
+    """
+    return run(
+        LIF_REF_MODEL,
+        x,
+        {"v0": v0, "r0": r0},
+        dict(dt=dt, tau=tau, tau_ref=tau_ref, R=R, V_th=V_th, V_reset=V_reset, V_rest=V_rest),
+        fn="spikegrad.neuron.lif_ref",
+        spk_fun=spk_fun,
+        spk_reset=spk_reset,
+        save_every=save_every,
+        return_states=return_states,
+        w_rec=w_rec,
+    )
+
+
+def gif(
+    x,
+    v0=None,
+    i1_0=None,
+    i2_0=None,
+    v_th0=None,
+    *,
+    dt,
+    R=20.0,
+    tau=20.0,
+    V_rest=-70.0,
+    V_reset=-70.0,
+    V_th_inf=-50.0,
+    V_th_reset=-60.0,
+    a=0.0,
+    b=0.01,
+    k1=0.2,
+    k2=0.02,
+    R1=0.0,
+    R2=1.0,
+    A1=0.0,
+    A2=0.0,
+    spk_fun=None,
+    spk_reset="soft",
+    return_states=False,
+    save_every=None,
+    w_rec=None,
+):
+    """brainpy.state's ``Gif`` (generalized integrate-and-fire) over the input ``x`` ``[T, *shape]``, in one fused op.
+
+    States ``(V, I1, I2, V_th)``: two internal currents and a moving
+    threshold. Each step, in brainpy.state's order:
+    ``s = spk_fun((V - V_th)/(V_th - V_reset))`` of the state's own ``V_th``;
+    the reset ``V -> V - (V_th - V_reset) s`` (``'hard'``:
+    ``(stop_gradient(V) - V_reset) s``), ``I_j -> I_j + s (R_j I_j + A_j - I_j)``,
+    ``V_th -> V_th + s (max(V_th_reset, V_th) - V_th)``; then ``I_j`` decay
+    (``exp(-k_j dt)``), ``V_th`` steps towards ``V_th_inf + (a/b)(V - V_rest)``
+    with the reset ``V`` (rate ``b``), and ``V`` decays towards
+    ``V_rest + R (I1 + I2 + x_t)`` (``exp(-dt/tau)``), each as brainpy.state's
+    exponential-Euler step. Differentiable and transformable as ``lif``.
+
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
+        float64 (half precision is computed in float32).
+    v0 : ArrayLike, optional
+        The initial potential (default -70, brainpy.state's).
+    i1_0 : ArrayLike, optional
+        The initial ``I1`` (default 0).
+    i2_0 : ArrayLike, optional
+        The initial ``I2`` (default 0).
+    v_th0 : ArrayLike, optional
+        The initial threshold (default -50, brainpy.state's).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a scalar, a
+        per-neuron array broadcastable to ``shape`` or a traced value, all
+        differentiable, as in ``lif``.
+    R : float or ArrayLike, default 20.0
+        The membrane resistance.
+    tau : float or ArrayLike, default 20.0
+        The membrane time constant (> 0).
+    V_rest : float or ArrayLike, default -70.0
+        The resting potential.
+    V_reset : float or ArrayLike, default -70.0
+        The reset potential.
+    V_th_inf : float or ArrayLike, default -50.0
+        The threshold's resting value.
+    V_th_reset : float or ArrayLike, default -60.0
+        The threshold's lower bound at a spike.
+    a : float or ArrayLike, default 0.0
+        The threshold's coupling to ``V - V_rest``.
+    b : float or ArrayLike, default 0.01
+        The threshold's relaxation rate (0 allowed).
+    k1 : float or ArrayLike, default 0.2
+        ``I1``'s decay rate.
+    k2 : float or ArrayLike, default 0.02
+        ``I2``'s decay rate.
+    R1 : float or ArrayLike, default 0.0
+        ``I1``'s factor at a spike.
+    R2 : float or ArrayLike, default 1.0
+        ``I2``'s factor at a spike.
+    A1 : float or ArrayLike, default 0.0
+        ``I1``'s increment at a spike.
+    A2 : float or ArrayLike, default 0.0
+        ``I2``'s increment at a spike.
+    spk_fun : Surrogate or callable, optional
+        The spike function: a ``spikegrad.surrogate`` instance (default
+        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
+        callable runs the same update as a ``lax.scan``.
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in ``lif``.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in ``lif``.
+    return_states : bool, default False
+        Also return the state sequences, in the order named above.
+    w_rec : ArrayLike, optional
+        The recurrent weight ``[n, n]``, ``n = shape[-1]``, as in ``lif``
+        (a ``lax.scan`` on every platform). None (default): feed-forward.
+
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype, or
+        ``(spikes, (V, I1, I2, V_th))`` with ``return_states``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x``, an initial state or parameter that does not
+        broadcast to ``shape``, a non-finite parameter, ``dt`` or ``tau``
+        ``<= 0``, a bad ``spk_reset``, ``save_every`` or ``w_rec``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import gif
+    >>> spikes, (v, i1, i2, v_th) = gif(jnp.full((40, 2), 1.5), dt=1.0, A2=0.5, return_states=True)
+    >>> print(int(spikes.sum()) > 0, v_th.shape)
+    True (40, 2)
+    """
+    return run(
+        GIF_MODEL,
+        x,
+        {"v0": v0, "i1_0": i1_0, "i2_0": i2_0, "v_th0": v_th0},
+        dict(
+            dt=dt,
+            R=R,
+            tau=tau,
+            V_rest=V_rest,
+            V_reset=V_reset,
+            V_th_inf=V_th_inf,
+            V_th_reset=V_th_reset,
+            a=a,
+            b=b,
+            k1=k1,
+            k2=k2,
+            R1=R1,
+            R2=R2,
+            A1=A1,
+            A2=A2,
+        ),
+        fn="spikegrad.neuron.gif",
         spk_fun=spk_fun,
         spk_reset=spk_reset,
         save_every=save_every,

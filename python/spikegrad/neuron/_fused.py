@@ -85,11 +85,11 @@ def _sequence(fn: str, x) -> jax.Array:
     return x
 
 
-def _initial_state(fn: str, name: str, value, shape, dtype) -> jax.Array:
+def _initial_state(fn: str, name: str, value, shape, dtype, default=0.0) -> jax.Array:
     """An initial state broadcast to the neuron shape in the compute dtype;
-    zeros (brainpy.state's initializers) when None."""
+    ``default`` (brainpy.state's initializer, ``model.init``) when None."""
     if value is None:
-        return jnp.zeros(shape, dtype)
+        return jnp.full(shape, default, dtype)
     if isinstance(value, (bool, np.bool_)) or isinstance(value, (str, bytes)):
         raise TypeError(f"{fn}: {name} must be a real floating array, got {value!r}")
     if isinstance(value, numbers.Real) and not isinstance(value, np.generic):
@@ -107,7 +107,7 @@ def _initial_state(fn: str, name: str, value, shape, dtype) -> jax.Array:
     return jnp.broadcast_to(arr.astype(dtype), shape)
 
 
-def _param(fn: str, name: str, value, shape):
+def _param(fn: str, name: str, value, shape, non_negative=frozenset()):
     """A parameter checked for type and shape: traced values as they are,
     concrete ones as float64 NumPy arrays, checked for finiteness."""
     if _is_traced(value):
@@ -130,6 +130,8 @@ def _param(fn: str, name: str, value, shape):
             raise ValueError(f"{fn}: {name} must be finite, got {value!r}")
         if name in POSITIVE and not np.all(arr > 0):
             raise ValueError(f"{fn}: {name} must be > 0, got {value!r}")
+        if name in non_negative and not np.all(arr >= 0):
+            raise ValueError(f"{fn}: {name} must be >= 0, got {value!r}")
     if not _broadcasts(np.shape(arr), shape):
         raise ValueError(
             f"{fn}: {name} of shape {list(np.shape(arr))} does not broadcast to the neuron shape "
@@ -140,6 +142,10 @@ def _param(fn: str, name: str, value, shape):
 
 def _check_threshold(fn: str, p: dict) -> None:
     th, reset = p.get("V_th"), p.get("V_reset")
+    if isinstance(th, np.ndarray) and "V_reset" not in p:  # IF: the spike scale is V_th itself
+        if np.any(th == 0):
+            raise ValueError(f"{fn}: V_th must be nonzero (the spike scale V_th is zero)")
+        return
     if isinstance(th, np.ndarray) and isinstance(reset, np.ndarray):
         th, reset = np.broadcast_arrays(th, reset)
         if np.any(th == reset):
@@ -218,8 +224,11 @@ def run(
     x = _sequence(fn, x)
     shape = tuple(x.shape[1:])
     ct = _compute_dtype(x.dtype)
-    states0 = tuple(_initial_state(fn, name, value, shape, ct) for name, value in z0.items())
-    p = {name: _param(fn, name, value, shape) for name, value in params.items()}
+    states0 = tuple(
+        _initial_state(fn, name, value, shape, ct, model.init.get(state, 0.0))
+        for state, (name, value) in zip(model.states, z0.items(), strict=True)
+    )
+    p = {name: _param(fn, name, value, shape, model.non_negative) for name, value in params.items()}
     _check_threshold(fn, p)
     hard = spk_reset == "hard"
     w = None if w_rec is None else check_w_rec(fn, w_rec, shape).astype(ct)

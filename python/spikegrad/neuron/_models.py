@@ -23,12 +23,13 @@ it through ``decay = exp(-dt/tau)``). Under hard reset the reset factor
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax.numpy as jnp
 from jax import lax
 
 __all__ = ["NeuronModel", "MODELS", "LIF_MODEL", "ALIF_MODEL", "CUBA_LIF_MODEL", "model", "decay_terms"]
+__all__ += ["IF_MODEL", "LIF_REF_MODEL", "GIF_MODEL", "with_refractory"]
 
 
 def decay_terms(dt, tau, xp=jnp):
@@ -61,6 +62,11 @@ class NeuronModel:
     u: Callable
     #: ``step(c, z, x, s, hard) -> z'``.
     step: Callable
+    #: Initial state values where the caller gives none (brainpy.state's
+    #: initializers), by state name; absent states start at 0.
+    init: dict = field(default_factory=dict)
+    #: Parameters that must be >= 0 (those that must be > 0 are ``_fused.POSITIVE``).
+    non_negative: frozenset = frozenset()
 
     @property
     def n_states(self) -> int:
@@ -171,3 +177,210 @@ def model(name: str) -> NeuronModel:
         return MODELS[name]
     except KeyError:
         raise ValueError(f"spikegrad.neuron: unknown neuron model {name!r}; known: {sorted(MODELS)}") from None
+
+
+# ---- IF: brainpy.state.IF ------------------------------------------------------
+# c = (decay, drive, V_th); z = (V,)
+# u = (V - V_th)/V_th; V' = decay (V - r s) + drive x, r = V_th (soft) or V (hard)
+
+
+def _if_fold(dt, p, xp=jnp):
+    decay, one_minus = decay_terms(dt, p["tau"], xp)
+    return decay, one_minus * p["R"], p["V_th"]
+
+
+def _if_u(c, z):
+    return (z[0] - c[2]) / c[2]
+
+
+def _if_step(c, z, x, s, hard):
+    decay, drive, v_th = c
+    return (decay * _reset(v_th, 0.0, z[0], s, hard) + drive * x,)
+
+
+IF_MODEL = NeuronModel(
+    name="if",
+    class_name="IF",
+    states=("V",),
+    params=dict(tau=5.0, R=1.0, V_th=1.0),
+    consts=("decay", "drive", "V_th"),
+    fold=_if_fold,
+    u=_if_u,
+    step=_if_step,
+)
+
+# ---- The refractory period of brainpy.state's *Ref models -----------------------
+# One more state r, the time since the last spike (inf: none yet), and two more
+# constants (dt, tau_ref). Each step: e = (round(r/dt) + 1) dt, the time since
+# the last spike at this step (a step count times dt, so it does not drift);
+# while e < tau_ref the held states (the reset ones) replace the step's; then
+# r' = 0 where the new state fired, else e. brainpy.state keeps the absolute
+# time of the last spike instead, which a continued sequence would have to
+# carry along with the absolute time. Not differentiated (brainpy.state's
+# stop_gradient): the mask is a select, r has no tangent.
+
+
+def _round(y):
+    """``y`` to the nearest integer, ties to even, as the Rust kernels round it
+    (adding and subtracting ``1.5 * 2^mantissa bits``): the same bits on every
+    backend, and Triton, which has no ``round``, lowers it."""
+    magic = 1.5 * 2.0 ** jnp.finfo(y.dtype).nmant
+    return (y + magic) - magic
+
+
+def with_refractory(base: NeuronModel, *, name: str, class_name: str, held: Callable, fired: Callable) -> NeuronModel:
+    """``base`` with brainpy.state's refractory period, as its ``*Ref`` class.
+
+    Args:
+      base: the model without refractory period.
+      name, class_name: the new model's registry and brainpy.state class names.
+      held: ``held(c, z, s, hard)``, the base states during the period (from
+        the base constants and state; e.g. LIF's reset ``V``).
+      fired: ``fired(c, z')``, where a spike time is recorded (brainpy.state's
+        ``V >= V_th``).
+
+    Returns:
+      The description with states ``base.states + ("r",)``, parameters
+      ``base.params`` and ``tau_ref`` (5.0), constants ``base.consts`` and
+      ``("dt", "tau_ref")``.
+    """
+    nc = base.n_consts
+
+    def fold(dt, p, xp=jnp):
+        return (*base.fold(dt, p, xp), dt, p["tau_ref"])
+
+    def u(c, z):
+        return base.u(c[:nc], z[:-1])
+
+    def step(c, z, x, s, hard):
+        cb, (dt, tau_ref) = c[:nc], c[nc:]
+        zb, r = z[:-1], lax.stop_gradient(z[-1])
+        dt, tau_ref = lax.stop_gradient(dt), lax.stop_gradient(tau_ref)
+        e = (_round(r / dt) + 1) * dt
+        refractory = e < tau_ref
+        new = tuple(jnp.where(refractory, h, n) for h, n in zip(held(cb, zb, s, hard), base.step(cb, zb, x, s, hard)))
+        return (*new, lax.stop_gradient(jnp.where(fired(cb, new), jnp.zeros_like(e), e)))
+
+    return NeuronModel(
+        name=name,
+        class_name=class_name,
+        states=(*base.states, "r"),
+        params=dict(base.params, tau_ref=5.0),
+        consts=(*base.consts, "dt", "tau_ref"),
+        fold=fold,
+        u=u,
+        step=step,
+        init=dict(base.init, r=float("inf")),
+        non_negative=base.non_negative | {"tau_ref"},
+    )
+
+
+# ---- LIFRef: brainpy.state.LIFRef ------------------------------------------------
+# c = (LIF's constants, dt, tau_ref); z = (V, r); V holds its reset value while refractory.
+
+LIF_REF_MODEL = with_refractory(
+    LIF_MODEL,
+    name="lif_ref",
+    class_name="LIFRef",
+    held=lambda c, z, s, hard: (_reset(c[3], c[4], z[0], s, hard),),
+    fired=lambda c, z: z[0] >= c[3],
+)
+
+# ---- Gif: brainpy.state.Gif --------------------------------------------------------
+# c = (decay, bias, drive, V_reset, decay_1, decay_2, R1, R2, A1, A2, V_th_reset,
+#      decay_th, th_gain, th_bias); z = (V, I1, I2, V_th)
+# u = (V - V_th)/(V_th - V_reset). The reset (s the spike of z): U = V - r s with
+# r = V_th - V_reset (soft) or V - V_reset (hard); I_j -> I_j + s (R_j I_j + A_j - I_j);
+# V_th -> V_th + s (max(V_th_reset, V_th) - V_th). Then each exponential-Euler step
+# is exact (constant Jacobians): I_j' = exp(-k_j dt) I_j,
+# V_th' = exp(-b dt) V_th + th_gain U + th_bias (th_gain = a dt exprel(-b dt),
+# th_bias = (1 - exp(-b dt)) V_th_inf - th_gain V_rest), V' = LIF's step of U with
+# the input I1' + I2' + x.
+
+
+def _exprel(z, xp=jnp):
+    """``(exp(z) - 1)/z``, 1 at 0, with its derivative near 0 (a Taylor branch)."""
+    small = xp.abs(z) < 1e-4
+    safe = xp.where(small, 1.0, z)
+    return xp.where(small, 1.0 + z * (0.5 + z / 6.0), xp.expm1(safe) / safe)
+
+
+def _gif_fold(dt, p, xp=jnp):
+    decay, one_minus = decay_terms(dt, p["tau"], xp)
+    rate = p["b"] * dt
+    gain = p["a"] * dt * _exprel(-rate, xp)
+    return (
+        decay,
+        one_minus * p["V_rest"],
+        one_minus * p["R"],
+        p["V_reset"],
+        xp.exp(-p["k1"] * dt),
+        xp.exp(-p["k2"] * dt),
+        p["R1"],
+        p["R2"],
+        p["A1"],
+        p["A2"],
+        p["V_th_reset"],
+        xp.exp(-rate),
+        gain,
+        -xp.expm1(-rate) * p["V_th_inf"] - gain * p["V_rest"],
+    )
+
+
+def _gif_u(c, z):
+    return (z[0] - z[3]) / (z[3] - c[3])
+
+
+def _gif_step(c, z, x, s, hard):
+    decay, bias, drive, v_reset, d1, d2, r1, r2, a1, a2, th_reset, decay_th, th_gain, th_bias = c
+    v, i1, i2, th = z
+    u = _reset(th, v_reset, v, s, hard)
+    i1 = d1 * (i1 + s * (r1 * i1 + a1 - i1))
+    i2 = d2 * (i2 + s * (r2 * i2 + a2 - i2))
+    th = decay_th * (th + s * (jnp.maximum(th_reset, th) - th)) + th_gain * u + th_bias
+    return decay * u + (bias + drive * (i1 + i2 + x)), i1, i2, th
+
+
+GIF_MODEL = NeuronModel(
+    name="gif",
+    class_name="Gif",
+    states=("V", "I1", "I2", "V_th"),
+    params=dict(
+        R=20.0,
+        tau=20.0,
+        V_rest=-70.0,
+        V_reset=-70.0,
+        V_th_inf=-50.0,
+        V_th_reset=-60.0,
+        a=0.0,
+        b=0.01,
+        k1=0.2,
+        k2=0.02,
+        R1=0.0,
+        R2=1.0,
+        A1=0.0,
+        A2=0.0,
+    ),
+    consts=(
+        "decay",
+        "bias",
+        "drive",
+        "V_reset",
+        "decay_1",
+        "decay_2",
+        "R1",
+        "R2",
+        "A1",
+        "A2",
+        "V_th_reset",
+        "decay_th",
+        "th_gain",
+        "th_bias",
+    ),
+    fold=_gif_fold,
+    u=_gif_u,
+    step=_gif_step,
+    init=dict(V=-70.0, V_th=-50.0),
+)
+
+MODELS.update({m.name: m for m in (IF_MODEL, LIF_REF_MODEL, GIF_MODEL)})

@@ -14,10 +14,11 @@ import brainstate
 import jax.numpy as jnp
 
 from ._fused import run
-from ._models import ALIF_MODEL, CUBA_LIF_MODEL, LIF_MODEL, NeuronModel
+from ._models import ALIF_MODEL, CUBA_LIF_MODEL, GIF_MODEL, IF_MODEL, LIF_MODEL, LIF_REF_MODEL, NeuronModel
 from ._recurrent import check_w_rec
 
 __all__ = ["FusedNeuron", "LIF", "ALIF", "CubaLIF"]
+__all__ += ["IF", "LIFRef", "Gif"]
 
 
 def _value(p):
@@ -74,7 +75,8 @@ class FusedNeuron(brainstate.nn.Module):
 
     def _initial(self, state: str, batch_size):
         shape = self.varshape if batch_size is None else (batch_size, *self.varshape)
-        init = self._initializers[state]
+        # A state without an initializer (LIFRef's r) starts at the model's default.
+        init = self._initializers.get(state, self.model.init.get(state, 0.0))
         value = init(shape) if callable(init) else init
         return jnp.broadcast_to(jnp.asarray(value, brainstate.environ.dftype()), shape)
 
@@ -403,6 +405,317 @@ class CubaLIF(FusedNeuron):
             in_size,
             params=dict(R=R, tau=tau, tau_syn=tau_syn, V_th=V_th, V_reset=V_reset, V_rest=V_rest),
             initializers={"V": V_initializer, "g": g_initializer},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
+            w_rec=w_rec,
+        )
+
+
+class IF(FusedNeuron):
+    """brainpy.state's ``IF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.if_``.
+
+    State ``V``, a ``brainstate.HiddenState``. A parameter may be a scalar,
+    an array broadcastable to ``in_size`` or a ``brainstate.ParamState``, as
+    in ``LIF``.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.if_``.
+    tau : float, ArrayLike or brainstate.ParamState, default 5.0
+        As in ``spikegrad.neuron.if_``.
+    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.if_``.
+    V_initializer : ArrayLike or callable, default 0.0
+        The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+        None (default): feed-forward.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import IF
+    >>> with brainstate.environ.context(dt=1.0):
+    ...     layer = IF(3, tau=2.0)
+    ...     layer.init_state(batch_size=2)
+    ...     spikes = layer(jnp.full((5, 2, 3), 3.0))
+    >>> print(spikes.shape, layer.V.value.shape)
+    (5, 2, 3) (2, 3)
+    """
+
+    model = IF_MODEL
+
+    def __init__(
+        self,
+        in_size,
+        R=1.0,
+        tau=5.0,
+        V_th=1.0,
+        V_initializer=0.0,
+        spk_fun=None,
+        spk_reset="soft",
+        name=None,
+        *,
+        save_every=None,
+        w_rec=None,
+    ):
+        super().__init__(
+            in_size,
+            params=dict(R=R, tau=tau, V_th=V_th),
+            initializers={"V": V_initializer},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
+            w_rec=w_rec,
+        )
+
+
+class LIFRef(FusedNeuron):
+    """brainpy.state's ``LIFRef`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.lif_ref``.
+
+    States ``V`` and ``r`` (the time since the last spike, ``inf`` after
+    ``init_state``: brainpy.state's ``last_spike_time`` of -1e7 made
+    relative), ``brainstate.HiddenState`` objects. A second call continues
+    the refractory period where the first left it. A parameter may be a
+    scalar, an array broadcastable to ``in_size`` or a
+    ``brainstate.ParamState``, as in ``LIF``.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.lif_ref``.
+    tau : float, ArrayLike or brainstate.ParamState, default 5.0
+        As in ``spikegrad.neuron.lif_ref``.
+    tau_ref : float, ArrayLike or brainstate.ParamState, default 5.0
+        As in ``spikegrad.neuron.lif_ref``.
+    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
+        As in ``spikegrad.neuron.lif_ref``.
+    V_reset : float, ArrayLike or brainstate.ParamState, default 0.0
+        As in ``spikegrad.neuron.lif_ref``.
+    V_rest : float, ArrayLike or brainstate.ParamState, default 0.0
+        As in ``spikegrad.neuron.lif_ref``.
+    V_initializer : ArrayLike or callable, default 0.0
+        The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+        None (default): feed-forward.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import LIFRef
+    >>> with brainstate.environ.context(dt=1.0):
+    ...     layer = LIFRef(2, tau=2.0, tau_ref=2.0)
+    ...     layer.init_state()
+    ...     first = layer(jnp.full((3, 2), 3.0))
+    ...     second = layer(jnp.full((3, 2), 3.0))  # continues the refractory period
+    >>> print(first[:, 0], second[:, 0])
+    [1. 0. 1.] [0. 1. 0.]
+    """
+
+    model = LIF_REF_MODEL
+
+    def __init__(
+        self,
+        in_size,
+        R=1.0,
+        tau=5.0,
+        tau_ref=5.0,
+        V_th=1.0,
+        V_reset=0.0,
+        V_rest=0.0,
+        V_initializer=0.0,
+        spk_fun=None,
+        spk_reset="soft",
+        name=None,
+        *,
+        save_every=None,
+        w_rec=None,
+    ):
+        super().__init__(
+            in_size,
+            params=dict(R=R, tau=tau, tau_ref=tau_ref, V_th=V_th, V_reset=V_reset, V_rest=V_rest),
+            initializers={"V": V_initializer},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
+            w_rec=w_rec,
+        )
+
+
+class Gif(FusedNeuron):
+    """brainpy.state's ``Gif`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.gif``.
+
+    States ``V``, ``I1``, ``I2`` and ``V_th``, ``brainstate.HiddenState``
+    objects. A parameter may be a scalar, an array broadcastable to
+    ``in_size`` or a ``brainstate.ParamState``, as in ``LIF``.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R : float, ArrayLike or brainstate.ParamState, default 20.0
+        As in ``spikegrad.neuron.gif``.
+    tau : float, ArrayLike or brainstate.ParamState, default 20.0
+        As in ``spikegrad.neuron.gif``.
+    V_rest : float, ArrayLike or brainstate.ParamState, default -70.0
+        As in ``spikegrad.neuron.gif``.
+    V_reset : float, ArrayLike or brainstate.ParamState, default -70.0
+        As in ``spikegrad.neuron.gif``.
+    V_th_inf : float, ArrayLike or brainstate.ParamState, default -50.0
+        As in ``spikegrad.neuron.gif``.
+    V_th_reset : float, ArrayLike or brainstate.ParamState, default -60.0
+        As in ``spikegrad.neuron.gif``.
+    V_th_initializer : ArrayLike or callable, default -50.0
+        The initial ``V_th``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    a, b, k1, k2, R1, R2, A1, A2 : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.gif`` (defaults 0, 0.01, 0.2, 0.02, 0, 1, 0, 0).
+    V_initializer : ArrayLike or callable, default -70.0
+        The initial ``V``.
+    I1_initializer : ArrayLike or callable, default 0.0
+        The initial ``I1``.
+    I2_initializer : ArrayLike or callable, default 0.0
+        The initial ``I2``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+        None (default): feed-forward.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import Gif
+    >>> with brainstate.environ.context(dt=1.0):
+    ...     layer = Gif(4, A2=0.5)
+    ...     layer.init_state()
+    ...     spikes = layer(jnp.full((30, 4), 1.5))
+    >>> print(spikes.shape, layer.V_th.value.shape)
+    (30, 4) (4,)
+    """
+
+    model = GIF_MODEL
+
+    def __init__(
+        self,
+        in_size,
+        R=20.0,
+        tau=20.0,
+        V_rest=-70.0,
+        V_reset=-70.0,
+        V_th_inf=-50.0,
+        V_th_reset=-60.0,
+        V_th_initializer=-50.0,
+        a=0.0,
+        b=0.01,
+        k1=0.2,
+        k2=0.02,
+        R1=0.0,
+        R2=1.0,
+        A1=0.0,
+        A2=0.0,
+        V_initializer=-70.0,
+        I1_initializer=0.0,
+        I2_initializer=0.0,
+        spk_fun=None,
+        spk_reset="soft",
+        name=None,
+        *,
+        save_every=None,
+        w_rec=None,
+    ):
+        super().__init__(
+            in_size,
+            params=dict(
+                R=R,
+                tau=tau,
+                V_rest=V_rest,
+                V_reset=V_reset,
+                V_th_inf=V_th_inf,
+                V_th_reset=V_th_reset,
+                a=a,
+                b=b,
+                k1=k1,
+                k2=k2,
+                R1=R1,
+                R2=R2,
+                A1=A1,
+                A2=A2,
+            ),
+            initializers={"V": V_initializer, "I1": I1_initializer, "I2": I2_initializer, "V_th": V_th_initializer},
             spk_fun=spk_fun,
             spk_reset=spk_reset,
             save_every=save_every,
