@@ -2,9 +2,9 @@
 //! `W: [n_in, n_out]`, and its weight gradient. Matrices are row-major.
 //!
 //! - Forward, per batch row `b`: `y[b, :] = sum_i s[b, i] * W[i, :]` over the
-//!   nonzero `s[b, i]`, in increasing `i`. f32 and f64 run blocked in
-//!   registers (src/synapse/blocked.rs); f16 and bf16 gather the nonzero
-//!   spikes of a row and add the widened rows of `W`.
+//!   nonzero `s[b, i]`, in increasing `i`: the nonzero spikes of the row are
+//!   gathered, then the scaled rows of `W` added (f32 and f64 in blocks of
+//!   rows, src/synapse/blocked.rs; f16 and bf16 widened row by row).
 //! - Weight gradient, per row `i` of `dW`: `dW[i, :] = sum_b s[b, i] * ct[b, :]`
 //!   over the `b` with a nonzero `s[b, i]`, in increasing `b`; contiguous rows
 //!   of `ct`, no strided column reads.
@@ -15,7 +15,7 @@
 //! fixed order, so a split of the rows over threads never changes a bit.
 //! f16 and bf16 are widened to f32, accumulated in f32 and rounded once.
 
-use std::ops::{Add, Mul, Sub};
+use std::ops::{Add, Mul};
 
 use half::{bf16, f16};
 use multiversion::multiversion;
@@ -25,10 +25,7 @@ use super::blocked;
 use crate::convert;
 
 /// The accumulation type: f32 or f64.
-pub(crate) trait Acc:
-    Copy + Default + PartialEq + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
-{
-}
+pub(crate) trait Acc: Copy + Default + Add<Output = Self> + Mul<Output = Self> {}
 impl Acc for f32 {}
 impl Acc for f64 {}
 
@@ -103,11 +100,11 @@ impl Elem<f32> for bf16 {
 /// Spikes tested together: one vector compare gives a bit mask of the
 /// nonzero ones, whose set bits are then visited (firing is random, so a
 /// branch per spike would often miss).
-pub(crate) const SCAN_STEP: usize = 16;
+const SCAN_STEP: usize = 16;
 
 /// Bit `j` set for each nonzero `chunk[j]` (`chunk.len() <= SCAN_STEP`).
 #[inline(always)]
-pub(crate) fn nonzero_bits<E: Nonzero>(chunk: &[E]) -> u32 {
+fn nonzero_bits<E: Nonzero>(chunk: &[E]) -> u32 {
     if let Ok(full) = <&[E; SCAN_STEP]>::try_from(chunk) {
         // A fixed length: one vector compare and mask.
         return (0..SCAN_STEP).fold(0, |a, j| a | u32::from(full[j].nonzero()) << j);
@@ -273,14 +270,13 @@ macro_rules! multiversioned {
 
 multiversioned! {
     /// `out = s @ w` for `s: [rows, n_in]`, `w: [n_in, n_out]`, `out: [rows, n_out]`
-    /// (src/synapse/blocked.rs): column tiles of four vector registers, summed
-    /// with fused multiply-adds where the target has them.
+    /// (src/synapse/blocked.rs), summed with fused multiply-adds where the
+    /// target has them.
     pub(crate) fn forward_f32(s: &[f32], w: &[f32], out: &mut [f32], n_in: usize, n_out: usize) {
-        match_target! {
-            "x86_64+avx512f" => blocked::forward::<f32, 64, true>(s, w, out, n_in, n_out),
-            "x86_64+avx2+fma" => blocked::forward::<f32, 16, true>(s, w, out, n_in, n_out),
-            "aarch64+neon" => blocked::forward::<f32, 16, true>(s, w, out, n_in, n_out),
-            _ => blocked::forward::<f32, 16, false>(s, w, out, n_in, n_out),
+        if match_target! { "x86_64+fma" => true, "aarch64+neon" => true, _ => false } {
+            blocked::forward::<f32, true>(s, w, out, n_in, n_out)
+        } else {
+            blocked::forward::<f32, false>(s, w, out, n_in, n_out)
         }
     }
 }
@@ -288,11 +284,10 @@ multiversioned! {
 multiversioned! {
     /// As [`forward_f32`], in f64.
     pub(crate) fn forward_f64(s: &[f64], w: &[f64], out: &mut [f64], n_in: usize, n_out: usize) {
-        match_target! {
-            "x86_64+avx512f" => blocked::forward::<f64, 32, true>(s, w, out, n_in, n_out),
-            "x86_64+avx2+fma" => blocked::forward::<f64, 8, true>(s, w, out, n_in, n_out),
-            "aarch64+neon" => blocked::forward::<f64, 8, true>(s, w, out, n_in, n_out),
-            _ => blocked::forward::<f64, 8, false>(s, w, out, n_in, n_out),
+        if match_target! { "x86_64+fma" => true, "aarch64+neon" => true, _ => false } {
+            blocked::forward::<f64, true>(s, w, out, n_in, n_out)
+        } else {
+            blocked::forward::<f64, false>(s, w, out, n_in, n_out)
         }
     }
 }

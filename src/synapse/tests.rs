@@ -294,9 +294,8 @@ fn f32_sums_in_increasing_index_order() {
     );
 }
 
-/// Spike rows whose firing differs from row to row, so that one call mixes
-/// the blocked plans: silent rows, full rows, sparse and dense ones, with
-/// non-binary values.
+/// Spike rows whose firing differs from row to row: silent rows, full rows,
+/// sparse and dense ones, with non-binary values.
 fn mixed_rows(rng: &mut Lcg, rows: usize, n_in: usize) -> Vec<f64> {
     const RATES: [f64; 7] = [0.0, 1.0, 0.02, 0.3, 0.7, 0.1, 1.0];
     (0..rows)
@@ -341,10 +340,11 @@ fn bits<T: Copy>(v: &[T], to_bits: impl Fn(T) -> u64) -> Vec<u64> {
 
 #[test]
 fn blocked_forward_is_the_same_for_any_split_of_the_rows() {
-    // Ragged blocks (rows not a multiple of four), column tails (n_out not a
-    // multiple of any tile width), tiles of W packed or not (many or few
-    // spikes per call), and rows of every firing in one call: every split
-    // gives the same bits as the whole batch and as each row alone.
+    // Rows with fewer spikes than a pass of W rows and remainders after the
+    // passes, W in several column slabs with a narrower last one, slabs
+    // packed or read in place (many or few spikes per call), and rows of
+    // every firing in one call: every split gives the same bits as the
+    // whole batch and as each row alone.
     let mut rng = Lcg(11);
     for &(rows, n_in, n_out) in &[
         (7, 37, 13),
@@ -353,6 +353,7 @@ fn blocked_forward_is_the_same_for_any_split_of_the_rows() {
         (9, 300, 130),
         (30, 20, 1030),
         (6, 3, 64),
+        (12, 600, 520),
     ] {
         let s64 = mixed_rows(&mut rng, rows, n_in);
         let w64 = dense(&mut rng, n_in * n_out);
@@ -384,10 +385,9 @@ fn blocked_forward_is_the_same_for_any_split_of_the_rows() {
 
 #[test]
 fn blocked_forward_skips_non_finite_weights_behind_zero_spikes() {
-    // Dense blocks run rows together and multiply their zero spikes too;
-    // a row that meets an inf or NaN weight there is summed again alone, so
-    // the result is the product over the nonzero spikes only, and a nonzero
-    // spike on a non-finite weight still gives inf or NaN.
+    // Dense firing (slabs packed): the result is the product over the
+    // nonzero spikes only, and a nonzero spike on a non-finite weight still
+    // gives inf or NaN.
     let (rows, n_in, n_out) = (8, 24, 70);
     let mut rng = Lcg(5);
     let mut w = dense(&mut rng, n_in * n_out);
