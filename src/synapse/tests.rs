@@ -316,7 +316,7 @@ fn forward_split<E: Copy + Default>(
     n_out: usize,
     parts: &[usize],
 ) -> Vec<E> {
-    let rows = if n_in == 0 { 0 } else { s.len() / n_in };
+    let rows = s.len().checked_div(n_in).unwrap_or(0);
     let mut out = vec![E::default(); rows * n_out];
     let (mut r0, mut p) = (0, 0);
     while r0 < rows {
