@@ -385,9 +385,8 @@ fn blocked_forward_is_the_same_for_any_split_of_the_rows() {
 
 #[test]
 fn blocked_forward_skips_non_finite_weights_behind_zero_spikes() {
-    // Dense firing (slabs packed): the result is the product over the
-    // nonzero spikes only, and a nonzero spike on a non-finite weight still
-    // gives inf or NaN.
+    // Dense firing: the result is the product over the nonzero spikes only,
+    // and a nonzero spike on a non-finite weight still gives inf or NaN.
     let (rows, n_in, n_out) = (8, 24, 70);
     let mut rng = Lcg(5);
     let mut w = dense(&mut rng, n_in * n_out);
