@@ -66,7 +66,7 @@ def _case(batch, n_in, n_out, rate, seed=0):
     return s, w, ct
 
 
-def run(batches, shapes, rates, repeats, use_brainevent=True):
+def run(batches, shapes, rates, repeats, use_brainevent=True, ops=("forward", "weight grad")):
     brainevent = _brainevent() if use_brainevent else None
     names = list(_contenders(brainevent))
     versions = f"jax {jax.__version__}, spikegrad {importlib.metadata.version('spikegrad')}"
@@ -83,6 +83,8 @@ def run(batches, shapes, rates, repeats, use_brainevent=True):
                 s, w, ct = _case(batch, n_in, n_out, rate)
                 want = np.asarray(s, np.float64) @ np.asarray(w, np.float64)
                 for op, make, args in (("forward", _forward, (s, w)), ("weight grad", _wgrad, (s, w, ct))):
+                    if op not in ops:
+                        continue
                     fns = {n: make(f) for n, f in _contenders(brainevent).items()}
                     if op == "forward":  # every contender computes the same product
                         for n, fn in fns.items():
@@ -107,11 +109,13 @@ def main(argv=None):
     p.add_argument("--rates", default="0.01,0.05,0.2,0.3,0.5")
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--no-brainevent", action="store_true")
+    p.add_argument("--ops", default="forward,weight grad", help="comma-separated: forward, weight grad")
     a = p.parse_args(argv)
     batches = [int(b) for b in a.batches.split(",")]
     shapes = [tuple(int(v) for v in s.split("x")) for s in a.shapes.split(",")]
     rates = [float(r) for r in a.rates.split(",")]
-    run(batches, shapes, rates, a.repeats, use_brainevent=not a.no_brainevent)
+    ops = tuple(o.strip() for o in a.ops.split(","))
+    run(batches, shapes, rates, a.repeats, use_brainevent=not a.no_brainevent, ops=ops)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,12 @@ ffi::Error ForwardImpl(ffi::ThreadPool pool, ffi::AnyBuffer s, ffi::AnyBuffer w,
   }
   if (rows == 0 || n_out == 0) return ffi::Error::Success();
   int64_t min_rows = kMinSynapseWork / std::max<int64_t>(1, n_in + n_out);
+  // Each call reads all of W: at most one chunk of rows per thread (the
+  // caller included), not several, or W is read that many times over.
+  if (rows >= 2 * min_rows) {
+    int64_t threads = std::max<int64_t>(1, pool.num_threads());
+    min_rows = std::max(min_rows, (rows + threads) / (threads + 1));
+  }
   int code = DtypeCode(s.element_type());
   auto run = [&](auto body) {
     return Finish(kOp, Units(pool, rows, min_rows, body));

@@ -5,6 +5,7 @@
 //!   `dW = s^T @ ct`, for f32, f64, f16 and bf16 (halves accumulated in f32,
 //!   rounded once).
 
+mod blocked;
 mod spike_matmul;
 
 pub(crate) use spike_matmul::{

@@ -1,9 +1,10 @@
 //! The event-driven product of spikes `s: [B, n_in]` and a dense weight
 //! `W: [n_in, n_out]`, and its weight gradient. Matrices are row-major.
 //!
-//! - Forward, per batch row `b`: the indices and values of the nonzero
-//!   `s[b, i]` are gathered, then `y[b, :] = sum_i s[b, i] * W[i, :]` adds the
-//!   scaled contiguous rows of `W`, in increasing `i`.
+//! - Forward, per batch row `b`: `y[b, :] = sum_i s[b, i] * W[i, :]` over the
+//!   nonzero `s[b, i]`, in increasing `i`: the nonzero spikes of the row are
+//!   gathered, then the scaled rows of `W` added (f32 and f64 in blocks of
+//!   rows, src/synapse/blocked.rs; f16 and bf16 widened row by row).
 //! - Weight gradient, per row `i` of `dW`: `dW[i, :] = sum_b s[b, i] * ct[b, :]`
 //!   over the `b` with a nonzero `s[b, i]`, in increasing `b`; contiguous rows
 //!   of `ct`, no strided column reads.
@@ -20,6 +21,7 @@ use half::{bf16, f16};
 use multiversion::multiversion;
 use multiversion::target::match_target;
 
+use super::blocked;
 use crate::convert;
 
 /// The accumulation type: f32 or f64.
@@ -95,20 +97,33 @@ impl Elem<f32> for bf16 {
     }
 }
 
-/// Spikes tested together: a run of this many zeros is skipped with one
-/// vectorized test.
+/// Spikes tested together: one vector compare gives a bit mask of the
+/// nonzero ones, whose set bits are then visited (firing is random, so a
+/// branch per spike would often miss).
 const SCAN_STEP: usize = 16;
+
+/// Bit `j` set for each nonzero `chunk[j]` (`chunk.len() <= SCAN_STEP`).
+#[inline(always)]
+fn nonzero_bits<E: Nonzero>(chunk: &[E]) -> u32 {
+    if let Ok(full) = <&[E; SCAN_STEP]>::try_from(chunk) {
+        // A fixed length: one vector compare and mask.
+        return (0..SCAN_STEP).fold(0, |a, j| a | u32::from(full[j].nonzero()) << j);
+    }
+    chunk
+        .iter()
+        .enumerate()
+        .fold(0, |a, (j, v)| a | u32::from(v.nonzero()) << j)
+}
 
 /// Calls `f(k, s)` for each nonzero `row[k]`, in increasing `k`.
 #[inline(always)]
-fn for_each_nonzero<E: Nonzero>(row: &[E], mut f: impl FnMut(usize, E)) {
+pub(crate) fn for_each_nonzero<E: Nonzero>(row: &[E], mut f: impl FnMut(usize, E)) {
     for (c, chunk) in row.chunks(SCAN_STEP).enumerate() {
-        if chunk.iter().fold(false, |any, &s| any | s.nonzero()) {
-            for (k, &s) in chunk.iter().enumerate() {
-                if s.nonzero() {
-                    f(c * SCAN_STEP + k, s);
-                }
-            }
+        let mut bits = nonzero_bits(chunk);
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            f(c * SCAN_STEP + j, chunk[j]);
+            bits &= bits - 1;
         }
     }
 }
@@ -127,70 +142,6 @@ fn gather<A: Acc, E: Elem<A>>(row: &[E], idx: &mut Vec<usize>, val: &mut Vec<A>)
 fn axpy<A: Acc>(acc: &mut [A], v: A, x: &[A]) {
     for (a, &x) in acc.iter_mut().zip(x) {
         *a = *a + v * x;
-    }
-}
-
-/// `acc = sum_k val[k] * w[idx[k], c0..c0 + acc.len()]` for `w` with rows of
-/// `n_out`, summed in increasing `k`. Four rows go through `acc` at a time
-/// (one pass over `acc` for four `W` rows) with the same left-to-right order
-/// as one at a time.
-#[inline(always)]
-fn rows_sum<A: Acc>(acc: &mut [A], idx: &[usize], val: &[A], w: &[A], n_out: usize, c0: usize) {
-    let n = acc.len();
-    acc.fill(A::default());
-    let row = |i: usize| &w[i * n_out + c0..i * n_out + c0 + n];
-    let mut ic = idx.chunks_exact(4);
-    let mut vc = val.chunks_exact(4);
-    for (i4, v4) in (&mut ic).zip(&mut vc) {
-        let (r0, r1, r2, r3) = (row(i4[0]), row(i4[1]), row(i4[2]), row(i4[3]));
-        let (v0, v1, v2, v3) = (v4[0], v4[1], v4[2], v4[3]);
-        // Zipped slices: no bounds checks, so the loop vectorizes.
-        let rows = r0.iter().zip(r1).zip(r2).zip(r3);
-        for (a, (((&x0, &x1), &x2), &x3)) in acc.iter_mut().zip(rows) {
-            *a = *a + v0 * x0 + v1 * x1 + v2 * x2 + v3 * x3;
-        }
-    }
-    for (&i, &v) in ic.remainder().iter().zip(vc.remainder()) {
-        axpy(acc, v, row(i));
-    }
-}
-
-/// Columns of `W` per pass of the forward product: a slab of `n_in` rows of
-/// this width stays in L2 (~1 MiB) while every batch row is added from it;
-/// a multiple of 16.
-fn tile_cols<A>(n_in: usize, n_out: usize) -> usize {
-    let fit = (1usize << 20) / (n_in.max(1) * std::mem::size_of::<A>());
-    (fit / 16 * 16).max(64).min(n_out)
-}
-
-/// Forward pass, f32 or f64: `out[b, :] = s[b, :] @ w` for the rows of `s`.
-/// The nonzero spikes of all rows are gathered first, then each column slab
-/// of `w` is added into every row.
-#[inline(always)]
-fn forward_same<A: Acc + Elem<A>>(s: &[A], w: &[A], out: &mut [A], n_in: usize, n_out: usize) {
-    if n_out == 0 {
-        return;
-    }
-    if n_in == 0 {
-        out.fill(A::default());
-        return;
-    }
-    let rows = s.len() / n_in;
-    let (mut idx, mut val) = (Vec::new(), Vec::new());
-    let mut ends = Vec::with_capacity(rows);
-    for row in s.chunks_exact(n_in) {
-        gather(row, &mut idx, &mut val);
-        ends.push(idx.len());
-    }
-    let tile = tile_cols::<A>(n_in, n_out);
-    for c0 in (0..n_out).step_by(tile) {
-        let c1 = (c0 + tile).min(n_out);
-        let mut start = 0;
-        for (r, &end) in ends.iter().enumerate() {
-            let acc = &mut out[r * n_out + c0..r * n_out + c1];
-            rows_sum(acc, &idx[start..end], &val[start..end], w, n_out, c0);
-            start = end;
-        }
     }
 }
 
@@ -318,16 +269,26 @@ macro_rules! multiversioned {
 }
 
 multiversioned! {
-    /// `out = s @ w` for `s: [rows, n_in]`, `w: [n_in, n_out]`, `out: [rows, n_out]`.
+    /// `out = s @ w` for `s: [rows, n_in]`, `w: [n_in, n_out]`, `out: [rows, n_out]`
+    /// (src/synapse/blocked.rs), summed with fused multiply-adds where the
+    /// target has them.
     pub(crate) fn forward_f32(s: &[f32], w: &[f32], out: &mut [f32], n_in: usize, n_out: usize) {
-        forward_same(s, w, out, n_in, n_out)
+        if match_target! { "x86_64+fma" => true, "aarch64+neon" => true, _ => false } {
+            blocked::forward::<f32, true>(s, w, out, n_in, n_out)
+        } else {
+            blocked::forward::<f32, false>(s, w, out, n_in, n_out)
+        }
     }
 }
 
 multiversioned! {
     /// As [`forward_f32`], in f64.
     pub(crate) fn forward_f64(s: &[f64], w: &[f64], out: &mut [f64], n_in: usize, n_out: usize) {
-        forward_same(s, w, out, n_in, n_out)
+        if match_target! { "x86_64+fma" => true, "aarch64+neon" => true, _ => false } {
+            blocked::forward::<f64, true>(s, w, out, n_in, n_out)
+        } else {
+            blocked::forward::<f64, false>(s, w, out, n_in, n_out)
+        }
     }
 }
 

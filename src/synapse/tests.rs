@@ -254,8 +254,9 @@ fn bf16_matches_naive() {
 
 #[test]
 fn f32_sums_in_increasing_index_order() {
-    // The forward pass groups four rows per pass over the output, in the
-    // order of one at a time: the same bits as a sequential f32 loop.
+    // Each output element is a sequential sum over increasing k, with one
+    // rounding per multiply-add (fused, where the CPU target has FMA) or
+    // two: the same bits as one of these loops, the same one for all columns.
     let mut rng = Lcg(3);
     let (n_in, n_out) = (23, 9);
     let s: Vec<f32> = spikes(&mut rng, n_in, 0.6, false)
@@ -268,14 +269,166 @@ fn f32_sums_in_increasing_index_order() {
         .collect();
     let mut out = vec![0f32; n_out];
     forward_f32(&s, &w, &mut out, n_in, n_out);
-    for j in 0..n_out {
-        let mut acc = 0f32;
-        for i in 0..n_in {
-            if s[i] != 0.0 {
-                acc += s[i] * w[i * n_out + j];
-            }
+    let sequential = |fused: bool| -> Vec<u32> {
+        (0..n_out)
+            .map(|j| {
+                let mut acc = 0f32;
+                for i in 0..n_in {
+                    if s[i] != 0.0 {
+                        let x = w[i * n_out + j];
+                        acc = if fused {
+                            s[i].mul_add(x, acc)
+                        } else {
+                            acc + s[i] * x
+                        };
+                    }
+                }
+                acc.to_bits()
+            })
+            .collect()
+    };
+    let got: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
+    assert!(
+        got == sequential(true) || got == sequential(false),
+        "{out:?}"
+    );
+}
+
+/// Spike rows whose firing differs from row to row: silent rows, full rows,
+/// sparse and dense ones, with non-binary values.
+fn mixed_rows(rng: &mut Lcg, rows: usize, n_in: usize) -> Vec<f64> {
+    const RATES: [f64; 7] = [0.0, 1.0, 0.02, 0.3, 0.7, 0.1, 1.0];
+    (0..rows)
+        .flat_map(|r| {
+            let binary = r % 3 != 2;
+            spikes(rng, n_in, RATES[r % RATES.len()], binary)
+        })
+        .collect()
+}
+
+/// The forward kernel on rows `0..rows` split into calls of `parts` rows
+/// (cycled), as the shim splits a batch over threads.
+fn forward_split<E: Copy + Default>(
+    fwd: ForwardFn<E>,
+    s: &[E],
+    w: &[E],
+    n_in: usize,
+    n_out: usize,
+    parts: &[usize],
+) -> Vec<E> {
+    let rows = s.len().checked_div(n_in).unwrap_or(0);
+    let mut out = vec![E::default(); rows * n_out];
+    let (mut r0, mut p) = (0, 0);
+    while r0 < rows {
+        let r1 = (r0 + parts[p % parts.len()]).min(rows);
+        fwd(
+            &s[r0 * n_in..r1 * n_in],
+            w,
+            &mut out[r0 * n_out..r1 * n_out],
+            n_in,
+            n_out,
+        );
+        r0 = r1;
+        p += 1;
+    }
+    out
+}
+
+fn bits<T: Copy>(v: &[T], to_bits: impl Fn(T) -> u64) -> Vec<u64> {
+    v.iter().map(|&x| to_bits(x)).collect()
+}
+
+#[test]
+fn blocked_forward_is_the_same_for_any_split_of_the_rows() {
+    // Rows with fewer spikes than a pass of W rows and remainders after the
+    // passes, W in several column slabs with a narrower last one, slabs
+    // packed or read in place (many or few spikes per call), and rows of
+    // every firing in one call: every split gives the same bits as the
+    // whole batch and as each row alone.
+    let mut rng = Lcg(11);
+    for &(rows, n_in, n_out) in &[
+        (7, 37, 13),
+        (13, 70, 67),
+        (22, 45, 200),
+        (9, 300, 130),
+        (30, 20, 1030),
+        (6, 3, 64),
+        (12, 600, 520),
+    ] {
+        let s64 = mixed_rows(&mut rng, rows, n_in);
+        let w64 = dense(&mut rng, n_in * n_out);
+        let want = matmul(&s64, &w64, rows, n_in, n_out);
+        let what = format!("rows={rows} n_in={n_in} n_out={n_out}");
+        let s32: Vec<f32> = s64.iter().map(|&v| v as f32).collect();
+        let w32: Vec<f32> = w64.iter().map(|&v| v as f32).collect();
+        let whole64 = forward_split(forward_f64, &s64, &w64, n_in, n_out, &[rows]);
+        let whole32 = forward_split(forward_f32, &s32, &w32, n_in, n_out, &[rows]);
+        assert_close(&whole64, &want, 1e-12, &format!("f64 {what}"));
+        let as64: Vec<f64> = whole32.iter().map(|&v| f64::from(v)).collect();
+        assert_close(&as64, &want, 1e-4, &format!("f32 {what}"));
+        for parts in [&[1][..], &[3], &[5, 2, 4], &[2, 1]] {
+            let split64 = forward_split(forward_f64, &s64, &w64, n_in, n_out, parts);
+            let split32 = forward_split(forward_f32, &s32, &w32, n_in, n_out, parts);
+            assert_eq!(
+                bits(&split64, f64::to_bits),
+                bits(&whole64, f64::to_bits),
+                "f64 {what} split {parts:?}"
+            );
+            assert_eq!(
+                bits(&split32, |v| u64::from(v.to_bits())),
+                bits(&whole32, |v| u64::from(v.to_bits())),
+                "f32 {what} split {parts:?}"
+            );
         }
-        assert_eq!(out[j].to_bits(), acc.to_bits(), "column {j}");
+    }
+}
+
+#[test]
+fn blocked_forward_skips_non_finite_weights_behind_zero_spikes() {
+    // Dense firing: the result is the product over the nonzero spikes only,
+    // and a nonzero spike on a non-finite weight still gives inf or NaN.
+    let (rows, n_in, n_out) = (8, 24, 70);
+    let mut rng = Lcg(5);
+    let mut w = dense(&mut rng, n_in * n_out);
+    w[3 * n_out + 5] = f64::INFINITY;
+    w[10 * n_out + 66] = f64::NAN;
+    w[17 * n_out + 40] = f64::NEG_INFINITY;
+    let mut s = spikes(&mut rng, rows * n_in, 0.8, true);
+    for r in 0..rows {
+        // Rows 0, 2, 4, 6 are silent on the non-finite weights' inputs.
+        let on = if r % 2 == 0 { 0.0 } else { 1.0 };
+        for k in [3, 10, 17] {
+            s[r * n_in + k] = on;
+        }
+    }
+    let mut out = vec![0.0; rows * n_out];
+    forward_f64(&s, &w, &mut out, n_in, n_out);
+    let finite_w: Vec<f64> = w
+        .iter()
+        .map(|&v| if v.is_finite() { v } else { 0.0 })
+        .collect();
+    let want = matmul(&s, &finite_w, rows, n_in, n_out);
+    for r in 0..rows {
+        let row = &out[r * n_out..(r + 1) * n_out];
+        if r % 2 == 0 {
+            assert_close(row, &want[r * n_out..(r + 1) * n_out], 1e-12, "silent row");
+        } else {
+            assert!(row[5] == f64::INFINITY && row[40] == f64::NEG_INFINITY && row[66].is_nan());
+            assert!(
+                row.iter().filter(|v| !v.is_finite()).count() == 3,
+                "row {r}"
+            );
+        }
+    }
+    let mut alone = vec![0.0; n_out];
+    for r in 0..rows {
+        forward_f64(&s[r * n_in..(r + 1) * n_in], &w, &mut alone, n_in, n_out);
+        let row = &out[r * n_out..(r + 1) * n_out];
+        assert_eq!(
+            bits(row, f64::to_bits),
+            bits(&alone, f64::to_bits),
+            "row {r}"
+        );
     }
 }
 
