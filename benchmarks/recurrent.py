@@ -56,7 +56,7 @@ CLASSES_OUT = 10
 #: Input spike probability per step, and the weight scales (per fan-in) that
 #: give a hidden firing rate of 1-5%.
 INPUT_RATE = 0.1
-W_IN_SCALE = 4.0
+W_IN_SCALE = 2.0
 W_REC_SCALE = 1.0
 
 

@@ -40,6 +40,9 @@ namespace {
 constexpr int64_t kMinRecWork = 1 << 15;
 // BPTT's row blocks: at most this many weight-gradient partials.
 constexpr int64_t kMaxRecBlocks = 8;
+// Rows a block (BPTT) or a piece (forward) should have at least: a row of w
+// read at a step serves every row of the block.
+constexpr int64_t kMinBlockRows = 16;
 
 enum Pass : uint8_t { kForward = 0, kBptt = 2, kBpttStates = 3 };
 
@@ -199,7 +202,8 @@ ffi::Error PassImpl(Pass pass, ffi::ThreadPool pool, ffi::RemainingArgs args,
     rust::Slice<const size_t> out_slice(
         reinterpret_cast<const size_t*>(out_addr.data()), out_addr.size());
     std::string err =
-        Units(pool, rows, kMinRecWork / per_row, [&](int64_t b, int64_t e) {
+        Units(pool, rows, std::max(kMinBlockRows, kMinRecWork / per_row),
+              [&](int64_t b, int64_t e) {
           neuron_rec_pass(k, pass, precision, steps, rows, n, b, e, in_slice,
                           out_slice);
         });
@@ -207,7 +211,8 @@ ffi::Error PassImpl(Pass pass, ffi::ThreadPool pool, ffi::RemainingArgs args,
   }
   // Fixed row blocks, each with its own weight-gradient partial: block 0
   // writes the result itself, the others a scratch buffer.
-  int64_t blocks = std::min(rows, kMaxRecBlocks);
+  int64_t blocks =
+      std::clamp<int64_t>(rows / kMinBlockRows, 1, kMaxRecBlocks);
   int64_t block_rows = (rows + blocks - 1) / blocks;
   blocks = (rows + block_rows - 1) / block_rows;
   int64_t nn = n * n;

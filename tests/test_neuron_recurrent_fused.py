@@ -1,10 +1,12 @@
 """The fused recurrent kernels (``w_rec=`` with a native surrogate on CPU):
 the same spikes, states and gradients as the ``lax.scan`` form (the lowering
-setting ``xla``) and as brainpy.state, for every model, soft and hard reset,
-MultiGaussianGrad and ReluGrad and several checkpoint strides; ``jvp``,
+setting ``xla``) and as brainpy.state, several checkpoint strides, ``jvp``,
 ``vmap``, ``jit``; the kernels run (their custom calls are in the compiled
-program) and give the same bits for any thread count. The brainpy.state
-comparisons of test_neuron_recurrent.py run this path too."""
+program; a user's spike function and half precision keep the scan) and give
+the same bits for any thread count. The comparisons of
+test_neuron_recurrent.py (brainpy.state in float64 and float32, soft and
+hard, MultiGaussianGrad and ReluGrad, ``save_every``, ``jvp`` against
+``vjp``, the modules, half precision) run this path too."""
 
 from __future__ import annotations
 
@@ -46,8 +48,10 @@ def _grads(loss, args, lowering):
 
 
 @pytest.mark.parametrize("model", MODELS)
-@pytest.mark.parametrize("reset, surrogate", [("soft", "multi_gaussian"), ("hard", "relu"), ("soft", "relu")])
-def test_kernels_match_the_scan_form_float64(model, reset, surrogate, x64):
+def test_kernels_match_the_scan_form_float64(model, x64):
+    """ReluGrad with soft reset (test_neuron_recurrent.py runs MultiGaussianGrad
+    soft and ReluGrad hard against brainpy.state on this path)."""
+    reset, surrogate = "soft", "relu"
     _, _, args = _loss_pair(model, reset, SURROGATES[surrogate], jnp.float64)
     spk = SURROGATES[surrogate][0]
     want, want_s = _grads(_loss(model, reset, spk, None), args, "xla")
@@ -63,8 +67,8 @@ def test_kernels_match_the_scan_form_float64(model, reset, surrogate, x64):
     _close(got, want, 1e-10)
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_kernels_match_brainpy_state_with_relu_soft_float32(model):
+def test_kernels_match_brainpy_state_with_relu_soft_float32():
+    model = "alif"
     ours, theirs, args = _loss_pair(model, "soft", SURROGATES["relu"], jnp.float32)
     with spikegrad.lowering("native"):
         got, (spikes, states) = jax.jit(jax.grad(ours, argnums=(0, 1, 2, 3), has_aux=True))(*args)
@@ -101,22 +105,8 @@ def test_the_kernels_run_and_settings_choose_them():
     assert FORWARD_TARGET not in _custom_calls(lambda x: _call("lif", x.astype(jnp.float16), z0, w), x)
 
 
-def test_half_precision_runs_the_scan_in_float32():
-    x, z0 = _inputs(21, "alif")
-    w = jnp.asarray(_weights(21))
-    xh = x.astype(jnp.float16)
-    s, states = _call("alif", xh, z0, w, return_states=True)
-    assert s.dtype == jnp.float16 and states[0].dtype == jnp.float32
-    s32, states32 = _call("alif", xh.astype(jnp.float32), z0, w, return_states=True)
-    np.testing.assert_array_equal(np.asarray(s, np.float32), np.asarray(s32))
-    _close(states, states32, 1e-6)
-    g = jax.grad(lambda w: jnp.sum(_call("alif", xh, z0, w).astype(jnp.float32) * xh.astype(jnp.float32)))(w)
-    g32 = jax.grad(lambda w: jnp.sum(_call("alif", xh.astype(jnp.float32), z0, w) * xh.astype(jnp.float32)))(w)
-    _close(g, g32, 1e-5)
-
-
-@pytest.mark.parametrize("model", MODELS)
-def test_jvp_matches_the_scan_form(model, x64):
+def test_jvp_matches_the_scan_form(x64):
+    model = "alif"
     x, z0 = _inputs(22, model, dtype=np.float64)
     w = jnp.asarray(_weights(22, dtype=np.float64))
 

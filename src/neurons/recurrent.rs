@@ -89,27 +89,61 @@ fn axpy<R: NeuronReal>(acc: &mut [R], a: R, v: &[R]) {
     }
 }
 
-/// `dot(a, b)` in 8 interleaved partial sums (vectorizable, a fixed order).
+/// Lanes of the dot products: partial sums interleaved over the elements.
+const L: usize = 8;
+
+/// The dot product from its lane sums and the tail past the last full lane
+/// group: one fixed order, shared by [`dot`] and [`dot4`].
 #[inline(always)]
-fn dot<R: NeuronReal>(a: &[R], b: &[R]) -> R {
-    const L: usize = 8;
-    let mut part = [zero::<R>(); L];
-    let (ac, bc) = (a.chunks_exact(L), b.chunks_exact(L));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (x, y) in ac.zip(bc) {
-        for l in 0..L {
-            part[l] = part[l] + x[l] * y[l];
-        }
-    }
+fn finish<R: NeuronReal>(part: [R; L], a: &[R], b: &[R]) -> R {
     let mut sum =
         ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
-    for (x, y) in ar.iter().zip(br) {
+    for (x, y) in a.iter().zip(b) {
         sum = sum + *x * *y;
     }
     sum
 }
 
+/// `dot(a, b)` in [`L`] interleaved partial sums (a fixed order). Whole
+/// lane groups through iterators: no bounds checks, so the loop vectorizes.
+#[inline(always)]
+fn dot<R: NeuronReal>(a: &[R], b: &[R]) -> R {
+    let (b8, b_tail) = b.as_chunks::<L>();
+    let (a8, a_tail) = a[..b.len()].as_chunks::<L>();
+    let mut part = [zero::<R>(); L];
+    for (x, y) in a8.iter().zip(b8) {
+        for l in 0..L {
+            part[l] = part[l] + x[l] * y[l];
+        }
+    }
+    finish(part, a_tail, b_tail)
+}
+
+/// Four [`dot`]s against the same `b` (each `b` load serves four rows), bit
+/// for bit equal to four calls of [`dot`].
+#[inline(always)]
+fn dot4<R: NeuronReal>(a: [&[R]; 4], b: &[R]) -> [R; 4] {
+    let (b8, b_tail) = b.as_chunks::<L>();
+    let split: [(&[[R; L]], &[R]); 4] = from_fn(|q| a[q][..b.len()].as_chunks::<L>());
+    let mut part = [[zero::<R>(); L]; 4];
+    let rows = split[0]
+        .0
+        .iter()
+        .zip(split[1].0)
+        .zip(split[2].0)
+        .zip(split[3].0);
+    for ((((x0, x1), x2), x3), y) in rows.zip(b8) {
+        for (q, x) in [x0, x1, x2, x3].into_iter().enumerate() {
+            for l in 0..L {
+                part[q][l] = part[q][l] + x[l] * y[l];
+            }
+        }
+    }
+    from_fn(|q| finish(part[q], split[q].1, b_tail))
+}
+
 /// A block's per-neuron constants and `k = 1 / (V_th - V_reset)`.
+#[inline(always)]
 fn block_consts<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
     c: &[Grid<'_, R>; C],
     cols: &Range<usize>,
@@ -122,8 +156,9 @@ fn block_consts<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
 
 /// One step of a block's rows of `n` neurons: from the states `z` and their
 /// spikes `s` to the next ones, in place; `inp` gets each neuron's input
-/// `x + s @ w` (the sum of the spiking rows of `w` first, then `x`, as
-/// `x + s @ w` is written). `acc` is `n` long scratch.
+/// `x + s @ w` (per row the spiking rows of `w` summed in ascending order
+/// first, then `x`, as `x + s @ w` is written). Each row of `w` is read once
+/// for all the block's rows that spike there. `acc` is scratch of `z`'s length.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn step_rows<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize, const HARD: bool>(
@@ -137,26 +172,28 @@ fn step_rows<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize, cons
     inp: &mut [R],
     acc: &mut [R],
 ) {
-    for base in (0..z.len()).step_by(n) {
-        acc.fill(zero());
-        for j in 0..n {
+    acc.fill(zero());
+    for j in 0..n {
+        let mut wr: Option<&[R]> = None;
+        for (base, a) in (0..z.len()).step_by(n).zip(acc.chunks_exact_mut(n)) {
             let sj = s[base + j];
             if sj != zero() {
-                axpy(acc, sj, w.row(j, 0..n));
+                let row = *wr.get_or_insert_with(|| w.row(j, 0..n));
+                axpy(a, sj, row);
             }
         }
-        for i in 0..n {
-            let idx = base + i;
-            let xi = x[idx] + acc[i];
-            inp[idx] = xi;
-            let zn = M::step::<R, HARD>(&c[idx], &z[idx], xi, s[idx]);
-            z[idx] = zn;
-            s[idx] = spike(M::u(&c[idx], k[idx], &zn));
-        }
+    }
+    for idx in 0..z.len() {
+        let xi = x[idx] + acc[idx];
+        inp[idx] = xi;
+        let zn = M::step::<R, HARD>(&c[idx], &z[idx], xi, s[idx]);
+        z[idx] = zn;
+        s[idx] = spike(M::u(&c[idx], k[idx], &zn));
     }
 }
 
 /// The initial states of a block (`z0`, or a checkpoint row) and their spikes.
+#[inline(always)]
 fn initial<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
     z0: &[Grid<'_, R>; S],
     row: usize,
@@ -173,6 +210,7 @@ fn initial<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize>(
 }
 
 /// The forward pass over the rows `rows` (of `n` neurons each).
+#[inline(always)]
 pub fn rec_forward_block<
     R: NeuronReal,
     M: Model<S, C>,
@@ -189,7 +227,7 @@ pub fn rec_forward_block<
     let cols = rows.start * n..rows.end * n;
     let (c, k) = block_consts::<R, M, S, C>(&io.c, &cols);
     let (mut z, mut s) = initial::<R, M, S, C>(&io.z0, 0, &cols, &c, &k);
-    let (mut inp, mut acc) = (vec![zero::<R>(); cols.len()], vec![zero::<R>(); n]);
+    let (mut inp, mut acc) = (vec![zero::<R>(); cols.len()], vec![zero::<R>(); cols.len()]);
     for t in 0..steps {
         let x = io.x.row(t, cols.clone());
         step_rows::<R, M, S, C, HARD>(n, &io.w, &c, &k, x, &mut z, &mut s, &mut inp, &mut acc);
@@ -210,6 +248,7 @@ pub fn rec_forward_block<
 }
 
 /// BPTT over the rows `rows`; the weight gradient is added to `io.gw`.
+#[inline(always)]
 pub fn rec_bptt_block<
     R: NeuronReal,
     M: Model<S, C>,
@@ -235,12 +274,16 @@ pub fn rec_bptt_block<
     let mut ss = vec![zero::<R>(); (seg_len + 1) * nb];
     let mut gs = vec![zero::<R>(); (seg_len + 1) * nb];
     let mut inps = vec![zero::<R>(); seg_len * nb];
-    let mut acc = vec![zero::<R>(); n];
+    let mut acc = vec![zero::<R>(); nb];
     // The cotangents of the states and (per neuron, summed over time) of the
     // constants; per row at a step: the input's cotangent and the reset spike's.
     let mut lam = vec![[zero::<R>(); S]; nb];
     let mut lc = vec![[zero::<R>(); C]; if CONSTS { nb } else { 0 }];
-    let (mut delta, mut ct_s) = (vec![zero::<R>(); n], vec![zero::<R>(); n]);
+    // Per step: the inputs' cotangents, the reset spikes' and the recurrent
+    // spikes' (`dot(delta, w[j, :])` where `g' != 0`), and the rows to dot.
+    let (mut delta, mut ct_s) = (vec![zero::<R>(); nb], vec![zero::<R>(); nb]);
+    let mut rec = vec![zero::<R>(); nb];
+    let mut live: Vec<usize> = Vec::with_capacity(nb / n.max(1));
     let gw = io.gw.row_mut(0, 0..n * n);
     for j in (0..steps.div_ceil(stride)).rev() {
         let t0 = j * stride;
@@ -269,83 +312,103 @@ pub fn rec_bptt_block<
                 &mut acc,
             );
         }
-        let live = (len + 1) * nb;
-        for i in 0..live {
+        let states = (len + 1) * nb;
+        for i in 0..states {
             gs[i] = M::u(&c[i % nb], k[i % nb], &zs[i]);
         }
-        R::grad_row(sg, &mut gs[..live]);
+        R::grad_row(sg, &mut gs[..states]);
         for m in (0..len).rev() {
             let t = t0 + m;
             let ct_spk = io.ct_spikes.row(t, cols.clone());
             let ct_x = io.ct_x.row_mut(t, cols.clone());
             let ct_z: [Option<&[R]>; S] = from_fn(|q| io.ct_z[q].map(|g| g.row(t, cols.clone())));
             let (prev, next) = (m * nb, (m + 1) * nb);
-            for base in (0..nb).step_by(n) {
-                // The step's own transpose, per neuron: the input's
-                // cotangent `delta` and the reset spike's.
-                for i in 0..n {
-                    let idx = base + i;
-                    let mut lz = lam[idx];
-                    for q in 0..S {
-                        if let Some(g) = ct_z[q] {
-                            lz[q] = lz[q] + g[idx];
-                        }
+            // The step's own transpose, per neuron: the input's cotangent
+            // `delta` and the reset spike's.
+            for idx in 0..nb {
+                let mut lz = lam[idx];
+                for q in 0..S {
+                    if let Some(g) = ct_z[q] {
+                        lz[q] = lz[q] + g[idx];
                     }
-                    // Without CONSTS the constants' cotangents are never
-                    // stored, so their arithmetic is dead code and goes.
-                    let mut lci = if CONSTS { lc[idx] } else { [zero(); C] };
-                    let zn = zs[next + idx];
-                    M::u_vjp(
-                        &c[idx],
-                        k[idx],
-                        &zn,
-                        ct_spk[idx] * gs[next + idx],
-                        &mut lz,
-                        &mut lci,
-                    );
-                    let (lzp, d, cs) = M::step_vjp::<R, HARD>(
-                        &c[idx],
-                        &zs[prev + idx],
-                        inps[prev + idx],
-                        ss[prev + idx],
-                        &lz,
-                        &mut lci,
-                    );
-                    lam[idx] = lzp;
-                    if CONSTS {
-                        lc[idx] = lci;
-                    }
-                    delta[i] = d;
-                    ct_s[i] = cs;
                 }
-                ct_x[base..base + n].copy_from_slice(&delta);
-                // The previous spikes' cotangent (reset and recurrence) into
-                // the previous state; the weight gradient from the spiking.
-                for jn in 0..n {
-                    let idx = base + jn;
-                    let g = gs[prev + idx];
-                    let wr = io.w.row(jn, 0..n);
-                    let total = if g != zero() {
-                        ct_s[jn] + dot(&delta, wr)
-                    } else {
-                        ct_s[jn]
-                    };
-                    let mut lci = if CONSTS { lc[idx] } else { [zero(); C] };
-                    M::u_vjp(
-                        &c[idx],
-                        k[idx],
-                        &zs[prev + idx],
-                        total * g,
-                        &mut lam[idx],
-                        &mut lci,
-                    );
-                    if CONSTS {
-                        lc[idx] = lci;
+                // Without CONSTS the constants' cotangents are never
+                // stored, so their arithmetic is dead code and goes.
+                let mut lci = if CONSTS { lc[idx] } else { [zero(); C] };
+                let zn = zs[next + idx];
+                M::u_vjp(
+                    &c[idx],
+                    k[idx],
+                    &zn,
+                    ct_spk[idx] * gs[next + idx],
+                    &mut lz,
+                    &mut lci,
+                );
+                let (lzp, d, cs) = M::step_vjp::<R, HARD>(
+                    &c[idx],
+                    &zs[prev + idx],
+                    inps[prev + idx],
+                    ss[prev + idx],
+                    &lz,
+                    &mut lci,
+                );
+                lam[idx] = lzp;
+                if CONSTS {
+                    lc[idx] = lci;
+                }
+                delta[idx] = d;
+                ct_s[idx] = cs;
+            }
+            ct_x.copy_from_slice(&delta);
+            // Per presynaptic neuron j, one read of w[j, :] and gw[j, :] for
+            // all the block's rows: the recurrent spikes' cotangent where
+            // g' != 0, the weight gradient where j spiked.
+            for jn in 0..n {
+                let wr = io.w.row(jn, 0..n);
+                live.clear();
+                live.extend(
+                    (0..nb)
+                        .step_by(n)
+                        .filter(|&base| gs[prev + base + jn] != zero()),
+                );
+                let mut groups = live.chunks_exact(4);
+                for g4 in &mut groups {
+                    let d = dot4(from_fn(|q| &delta[g4[q]..g4[q] + n]), wr);
+                    for q in 0..4 {
+                        rec[g4[q] + jn] = d[q];
                     }
-                    let sp = ss[prev + idx];
+                }
+                for &base in groups.remainder() {
+                    rec[base + jn] = dot(&delta[base..base + n], wr);
+                }
+                let gwr = &mut gw[jn * n..(jn + 1) * n];
+                for base in (0..nb).step_by(n) {
+                    let sp = ss[prev + base + jn];
                     if sp != zero() {
-                        axpy(&mut gw[jn * n..(jn + 1) * n], sp, &delta);
+                        axpy(gwr, sp, &delta[base..base + n]);
                     }
+                }
+            }
+            // The previous spikes' cotangent (reset and recurrence) into the
+            // previous state.
+            for idx in 0..nb {
+                let g = gs[prev + idx];
+                let total = if g != zero() {
+                    ct_s[idx] + rec[idx]
+                } else {
+                    ct_s[idx]
+                };
+                let mut lci = if CONSTS { lc[idx] } else { [zero(); C] };
+                M::u_vjp(
+                    &c[idx],
+                    k[idx],
+                    &zs[prev + idx],
+                    total * g,
+                    &mut lam[idx],
+                    &mut lci,
+                );
+                if CONSTS {
+                    lc[idx] = lci;
                 }
             }
         }
