@@ -4,6 +4,9 @@
 //! the dense `delta @ w^T` and `s^T delta`. Also: checkpoint strides and row
 //! blocks give the same bits.
 
+// Row blocks are lists of row ranges, one range among them.
+#![allow(clippy::single_range_in_vec_init)]
+
 use super::alif::Alif;
 use super::cuba_lif::CubaLif;
 use super::lif::Lif;
