@@ -115,6 +115,7 @@ fn main() {
     ])
     .file("cpp_shim/handlers.cc")
     .file("cpp_shim/neuron_handlers.cc")
+    .file("cpp_shim/recurrent_handlers.cc")
     .file("cpp_shim/synapse_handlers.cc")
     // -isystem: the jaxlib headers' own warnings are not ours to fix.
     .flag(format!("-isystem{}", include.display()))

@@ -43,6 +43,23 @@ mod ffi {
             ins: &[usize],
             outs: &[usize],
         ) -> Result<()>;
+        /// Run recurrent pass `pass` (0 forward, 2 BPTT, 3 BPTT without the
+        /// constants' cotangents) over rows `begin..end` of `rows` rows of
+        /// `n` neurons, in `precision` 0 (f32) or 1 (f64)
+        /// (`crate::neurons::rec_kernel`).
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn neuron_rec_pass(
+            k: &NeuronFused,
+            pass: u8,
+            precision: u8,
+            steps: usize,
+            rows: usize,
+            n: usize,
+            begin: usize,
+            end: usize,
+            ins: &[usize],
+            outs: &[usize],
+        ) -> Result<()>;
     }
 }
 
@@ -159,6 +176,88 @@ unsafe fn neuron_pass(
                 _ => {
                     return Err(format!(
                         "spikegrad: neuron pass {pass}: unknown precision {precision}"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The operand and result counts of a recurrent pass, for `S` states and `C`
+/// constants.
+pub(crate) fn rec_arity(pass: u8, s: usize, c: usize) -> Option<(usize, usize)> {
+    match pass {
+        0 => Some((2 + s + c, 1 + s)),
+        2 | 3 => Some((3 + 3 * s + c, 2 + s + c)),
+        _ => None,
+    }
+}
+
+/// # Safety
+/// The addresses are those of live buffers of the sizes in
+/// `crate::neurons::rec_kernel`'s docs, in that order; no concurrent call
+/// writes the same rows, and each BPTT call has its own `gw`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn neuron_rec_pass(
+    k: &NeuronFused,
+    pass: u8,
+    precision: u8,
+    steps: usize,
+    rows: usize,
+    n: usize,
+    begin: usize,
+    end: usize,
+    ins: &[usize],
+    outs: &[usize],
+) -> Result<(), String> {
+    guarded("neuron_rec_pass", || {
+        let (s, c) = (k.0.states(), k.0.consts());
+        let (want_in, want_out) = rec_arity(pass, s, c)
+            .ok_or_else(|| format!("spikegrad: unknown recurrent pass {pass}"))?;
+        if ins.len() != want_in || outs.len() != want_out {
+            return Err(format!(
+                "spikegrad: recurrent pass {pass}: {} operands and {} results, expected {want_in} and {want_out}",
+                ins.len(),
+                outs.len()
+            ));
+        }
+        if !(begin <= end && end <= rows) {
+            return Err(format!(
+                "spikegrad: recurrent pass {pass}: rows {begin}..{end} outside 0..{rows}"
+            ));
+        }
+        // Nullable: BPTT's state cotangents (after ct_spikes); the forward's
+        // spikes and checkpoints (all or none).
+        let nullable_in = |i: usize| pass >= 2 && i > 2 + 2 * s + c;
+        if let Some(i) = (0..ins.len()).find(|&i| ins[i] == 0 && !nullable_in(i)) {
+            return Err(format!(
+                "spikegrad: recurrent pass {pass}: null operand {i}"
+            ));
+        }
+        let saved = &outs[1..];
+        let bad_out = if pass == 0 {
+            !(saved.iter().all(|&a| a == 0) || saved.iter().all(|&a| a != 0))
+        } else {
+            outs.contains(&0)
+        };
+        if bad_out {
+            return Err(format!(
+                "spikegrad: recurrent pass {pass}: null or partial results"
+            ));
+        }
+        let block = begin..end;
+        let kern = &k.0;
+        // SAFETY: the caller's contract, and the counts checked above.
+        unsafe {
+            match (pass, precision) {
+                (0, 0) => kern.rec_forward_f32(steps, rows, n, block, ins, outs),
+                (0, 1) => kern.rec_forward_f64(steps, rows, n, block, ins, outs),
+                (2 | 3, 0) => kern.rec_bptt_f32(steps, rows, n, block, ins, outs, pass == 2),
+                (2 | 3, 1) => kern.rec_bptt_f64(steps, rows, n, block, ins, outs, pass == 2),
+                _ => {
+                    return Err(format!(
+                        "spikegrad: recurrent pass {pass}: unknown precision {precision}"
                     ))
                 }
             }

@@ -8,8 +8,8 @@ use pyo3::types::{PyCapsule, PyDict};
 
 use crate::registry;
 
-// The XLA FFI handlers defined by cpp_shim/handlers.cc, neuron_handlers.cc and
-// synapse_handlers.cc.
+// The XLA FFI handlers defined by cpp_shim/handlers.cc, neuron_handlers.cc,
+// synapse_handlers.cc and recurrent_handlers.cc.
 extern "C" {
     fn spikegrad_heaviside(call_frame: *mut c_void) -> *mut c_void;
     fn spikegrad_surrogate_grad(call_frame: *mut c_void) -> *mut c_void;
@@ -19,6 +19,9 @@ extern "C" {
     fn spikegrad_neuron_bptt_states(call_frame: *mut c_void) -> *mut c_void;
     fn spikegrad_spike_matmul(call_frame: *mut c_void) -> *mut c_void;
     fn spikegrad_spike_matmul_wgrad(call_frame: *mut c_void) -> *mut c_void;
+    fn spikegrad_neuron_rec_forward(call_frame: *mut c_void) -> *mut c_void;
+    fn spikegrad_neuron_rec_bptt(call_frame: *mut c_void) -> *mut c_void;
+    fn spikegrad_neuron_rec_bptt_states(call_frame: *mut c_void) -> *mut c_void;
 }
 
 /// FFI target name -> handler address, as the table `registrations()` exports.
@@ -31,6 +34,12 @@ const TARGETS: &[(&str, unsafe extern "C" fn(*mut c_void) -> *mut c_void)] = &[
     ("spikegrad_neuron_bptt_states", spikegrad_neuron_bptt_states),
     ("spikegrad_spike_matmul", spikegrad_spike_matmul),
     ("spikegrad_spike_matmul_wgrad", spikegrad_spike_matmul_wgrad),
+    ("spikegrad_neuron_rec_forward", spikegrad_neuron_rec_forward),
+    ("spikegrad_neuron_rec_bptt", spikegrad_neuron_rec_bptt),
+    (
+        "spikegrad_neuron_rec_bptt_states",
+        spikegrad_neuron_rec_bptt_states,
+    ),
 ];
 
 fn capsule<'py>(py: Python<'py>, ptr: *mut c_void) -> PyResult<Bound<'py, PyCapsule>> {

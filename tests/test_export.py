@@ -25,7 +25,8 @@ NEURON_TARGETS = (
     "spikegrad_neuron_bptt_states",
 )
 SYNAPSE_TARGETS = ("spikegrad_spike_matmul", "spikegrad_spike_matmul_wgrad")
-ALL_TARGETS = (*TARGETS, *NEURON_TARGETS, *SYNAPSE_TARGETS)
+REC_TARGETS = ("spikegrad_neuron_rec_forward", "spikegrad_neuron_rec_bptt", "spikegrad_neuron_rec_bptt_states")
+ALL_TARGETS = (*TARGETS, *NEURON_TARGETS, *SYNAPSE_TARGETS, *REC_TARGETS)
 CHECKS = [export.DisabledSafetyCheck.custom_call(name) for name in TARGETS]
 PARAMS = dict(sigma=0.4, alpha=0.9)
 SPIKE = surrogate.GaussianGrad(**PARAMS)

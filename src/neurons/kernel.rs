@@ -31,6 +31,7 @@ use multiversion::target::match_target;
 
 use super::model::Model;
 use super::passes::{bptt_block, forward_block, tangent_block, Bptt, Forward, Seq, Tangent};
+use super::rec_kernel::RecurrentKernel;
 use super::{Grid, GridMut};
 use crate::kernels::GradKernel;
 
@@ -67,8 +68,8 @@ macro_rules! bptt_signatures {
     };
 }
 
-/// A built fused-neuron kernel.
-pub trait NeuronKernel: Send + Sync {
+/// A built fused-neuron kernel, with its recurrent passes.
+pub trait NeuronKernel: RecurrentKernel + Send + Sync {
     /// The model's state count `S`.
     fn states(&self) -> usize;
     /// The model's constant count `C`.
@@ -82,9 +83,9 @@ pub trait NeuronKernel: Send + Sync {
 
 /// The kernel of model `M` with a surrogate's gradient kernel.
 pub(crate) struct Fused<M, const S: usize, const C: usize> {
-    surrogate: Box<dyn GradKernel>,
-    hard: bool,
-    stride: usize,
+    pub(super) surrogate: Box<dyn GradKernel>,
+    pub(super) hard: bool,
+    pub(super) stride: usize,
     model: PhantomData<M>,
 }
 
@@ -103,20 +104,20 @@ pub(crate) fn fused<M: Model<S, C>, const S: usize, const C: usize>(
 
 // SAFETY (all three): the caller guarantees the addresses; `Grid::new` and
 // `GridMut::new` take them with their shapes.
-unsafe fn grid<'a, R>(addr: usize, steps: usize, n: usize) -> Grid<'a, R> {
+pub(super) unsafe fn grid<'a, R>(addr: usize, steps: usize, n: usize) -> Grid<'a, R> {
     Grid::new(addr as *const R, steps, n)
 }
-unsafe fn grid_mut<'a, R>(addr: usize, steps: usize, n: usize) -> GridMut<'a, R> {
+pub(super) unsafe fn grid_mut<'a, R>(addr: usize, steps: usize, n: usize) -> GridMut<'a, R> {
     GridMut::new(addr as *mut R, steps, n)
 }
-unsafe fn grids<'a, R, const K: usize>(
+pub(super) unsafe fn grids<'a, R, const K: usize>(
     addrs: &[usize],
     steps: usize,
     n: usize,
 ) -> [Grid<'a, R>; K] {
     std::array::from_fn(|k| grid(addrs[k], steps, n))
 }
-unsafe fn grids_mut<'a, R, const K: usize>(
+pub(super) unsafe fn grids_mut<'a, R, const K: usize>(
     addrs: &[usize],
     steps: usize,
     n: usize,
@@ -125,7 +126,7 @@ unsafe fn grids_mut<'a, R, const K: usize>(
 }
 
 /// Split `addrs` into consecutive groups of the given lengths.
-fn groups<const G: usize>(mut addrs: &[usize], lens: [usize; G]) -> [&[usize]; G] {
+pub(super) fn groups<const G: usize>(mut addrs: &[usize], lens: [usize; G]) -> [&[usize]; G] {
     std::array::from_fn(|g| {
         let (head, tail) = addrs.split_at(lens[g]);
         addrs = tail;

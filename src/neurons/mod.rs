@@ -12,6 +12,10 @@
 //! forward, tangent and BPTT passes of any model, and [`kernel`] compiles them
 //! per CPU target behind one trait object. Adding a model: a module like
 //! [`lif`], one line in `crate::registry`'s model table.
+//!
+//! The recurrent form (`x_t + s_prev @ w_rec` as each step's input) has its
+//! own passes ([`recurrent`]) behind [`rec_kernel::RecurrentKernel`], which
+//! every built kernel implements for its model.
 
 pub mod alif;
 pub mod cuba_lif;
@@ -23,6 +27,8 @@ pub mod lif_ref;
 pub mod model;
 pub mod passes;
 pub mod refractory;
+pub mod rec_kernel;
+pub mod recurrent;
 
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -128,3 +134,6 @@ impl<'a, R> GridMut<'a, R> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod rec_tests;

@@ -30,6 +30,7 @@ from . import _lowering  # noqa: F401  (the lowerings must be registered)
 from ._lowering import heaviside, scan_states
 from ._models import NeuronModel
 from ._primitives import neuron_forward_p
+from ._rec_primitives import rec_forward_p
 from ._recurrent import check_w_rec, scan_recurrent
 
 __all__ = ["run", "DEFAULT_SAVE_EVERY", "POSITIVE"]
@@ -49,6 +50,9 @@ Examples
 >>> DEFAULT_SAVE_EVERY
 16
 """
+
+#: The dtypes of ``x`` the recurrent kernels take (half precision: the scan).
+_REC_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
 
 #: Parameters that must be > 0.
 POSITIVE = frozenset({"dt", "tau", "tau_a", "tau_syn"})
@@ -206,8 +210,10 @@ def run(
         states after the last step (``z0`` for ``T = 0``): the last
         checkpoint rows, so the checkpoint stride stays ``save_every``.
       w_rec: the recurrent weight ``[n, n]`` (``n = shape[-1]``) or None (a
-        feed-forward neuron). Given, the sequence runs as a ``lax.scan``
-        (``_recurrent``) on every platform.
+        feed-forward neuron). Given, the sequence runs as the recurrent
+        primitives (``_rec_primitives``: the fused kernels on CPU) for a
+        native surrogate and float32/float64 ``x``, else as a ``lax.scan``
+        (``_recurrent``).
 
     Returns:
       the spikes ``[T, *shape]`` in x's dtype, or with ``return_states``
@@ -235,14 +241,33 @@ def run(
     c = _constants(model, p, shape, ct)
 
     surrogate = _fused_surrogate(spk_fun)
-    if w is not None:
+    if w is not None and surrogate is not None and x.dtype in _REC_DTYPES:
+        if _is_traced(w):
+            # The kernels read the rows of w of spiking neurons only; a dense
+            # s @ w gives NaN in every column holding a non-finite weight
+            # (0 * inf is NaN). Kept so: such a column's input is NaN.
+            x = x + jnp.where(jnp.all(jnp.isfinite(w), axis=0), 0.0, jnp.nan).astype(x.dtype)
+        spikes, *states = rec_forward_p.bind(
+            x,
+            *states0,
+            *c,
+            w,
+            model=model.name,
+            surrogate=surrogate[0],
+            params=surrogate[1],
+            hard_reset=hard,
+            stride=1 if return_states else stride,
+            keep=bool(return_states or final_states),
+            lowering=LOWERING.get(),
+        )
+    elif w is not None:
         spike = spk_fun if surrogate is None else heaviside(*surrogate)
         spikes, states, last = scan_recurrent(model, spike, x.astype(ct), states0, c, w, hard, stride)
         spikes = spikes.astype(x.dtype)
         if final_states:
             return spikes, last
         return (spikes, states) if return_states else spikes
-    if surrogate is not None and x.dtype in NATIVE_DTYPES:
+    elif surrogate is not None and x.dtype in NATIVE_DTYPES:
         # Half precision: the kernels read x and write the spikes in x's dtype
         # and compute in float32, with no separate conversion passes.
         spikes, *states = neuron_forward_p.bind(
