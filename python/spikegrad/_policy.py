@@ -46,6 +46,7 @@ __all__ = [
     "LOWERING",
     "CHOICES",
     "GPU_KERNELS_VALIDATED",
+    "RECURRENT_BPTT_KERNEL",
     "set_lowering",
     "get_lowering",
     "lowering",
@@ -81,6 +82,12 @@ XLA_GRAD_DTYPES = frozenset({"bfloat16"})
 #: yet run on a GPU, so on CUDA and ROCm ``auto`` and ``native`` lower the
 #: fused neurons to the ``lax.scan`` form; ``pallas`` opts in to the kernels.
 GPU_KERNELS_VALIDATED = False
+#: Whether ``auto`` differentiates the recurrent fused neurons (``w_rec=``)
+#: with their BPTT kernel. Measured 0.5x-0.74x the ``lax.scan`` form's
+#: ``jit(grad)`` (docs/perf.md, "Recurrent fused neurons"), so ``auto`` runs
+#: the fused forward kernel alone (1.2x-1.8x) and differentiates the scan
+#: form; ``native`` runs the BPTT kernel too.
+RECURRENT_BPTT_KERNEL = False
 
 
 def set_lowering(value: str) -> None:

@@ -23,7 +23,10 @@ Lowerings: on CPU, unless the lowering setting (``_policy``) is ``xla`` or
 ``spikegrad_neuron_rec_forward`` and ``spikegrad_neuron_rec_bptt`` (or
 ``..._bptt_states``, without the constants' cotangents). Everywhere else, and
 for the tangent primitive always, the ``lax.scan`` form of
-``_recurrent.scan_recurrent`` and its ``jax.jvp``/``jax.vjp``.
+``_recurrent.scan_recurrent`` and its ``jax.jvp``/``jax.vjp``. Under
+``auto`` the forward's JVP is the scan form's own (``_scan_jvp``, JAX
+differentiates it) unless ``_policy.RECURRENT_BPTT_KERNEL``: the BPTT kernel
+measured slower than that (docs/perf.md), the forward kernel faster.
 
 Batching: a batch axis of ``x``, the states or the constants joins the rows
 (the kernels see a larger population) when ``w`` (and ``dw``) is unbatched;
@@ -42,6 +45,7 @@ from jax._src import dispatch
 from jax.extend.core import Primitive
 from jax.interpreters import ad, batching, mlir
 
+from .. import _policy
 from .._formulas import check_params
 from ._lowering import heaviside
 from ._models import model as _model
@@ -240,7 +244,26 @@ def bptt(x, z0, cs, w, saved, ct_spikes, ct_z, *, stride, consts=True, **static)
     return rec_bptt_p.bind(x, *z0, *cs, w, *saved, ct_spikes, *ct_z, stride=stride, consts=bool(consts), **static)
 
 
+def _scan_jvp(primals, tangents, *, keep, stride, model, surrogate, params, hard_reset, **_):
+    """The forward's JVP as the ``lax.scan`` form's, with ``save_every``
+    checkpoint chunks as ``_recurrent``: JAX linearizes and transposes it."""
+    m, spike = _model(model), heaviside(surrogate, params)
+    varying = [i for i, t in enumerate(tangents) if not _is_zero(t)]
+
+    def run(*vary):
+        args = list(primals)
+        for i, v in zip(varying, vary):
+            args[i] = v
+        x, z0, c, w = split_forward(model, args)
+        spikes, states, _ = scan_recurrent(m, spike, x, tuple(z0), tuple(c), w, hard_reset, stride)
+        return [spikes, *(_rows(a, stride) if keep else placeholder(x.dtype) for a in states)]
+
+    return jax.jvp(run, [primals[i] for i in varying], [tangents[i] for i in varying])
+
+
 def _forward_jvp(primals, tangents, *, keep, stride, **static):
+    if static["lowering"] == "auto" and not _policy.RECURRENT_BPTT_KERNEL and not all(map(_is_zero, tangents)):
+        return _scan_jvp(primals, tangents, keep=keep, stride=stride, **static)
     x, z0, cs, w = split_forward(static["model"], primals)
     spikes, *saved = rec_forward_p.bind(*primals, keep=True, stride=stride, **static)
     out = [spikes, *(saved if keep else (placeholder(x.dtype) for _ in saved))]
