@@ -5,8 +5,11 @@
 //! Adding a surrogate is one line in [`table!`]'s list below.
 
 use crate::kernels::{self, GradKernel};
+use crate::neurons::adex_if::AdExIf;
 use crate::neurons::alif::Alif;
+use crate::neurons::coba_lif::CobaLif;
 use crate::neurons::cuba_lif::CubaLif;
+use crate::neurons::exp_if::ExpIf;
 use crate::neurons::kernel::fused;
 pub use crate::neurons::kernel::NeuronKernel;
 use crate::neurons::lif::Lif;
@@ -81,6 +84,9 @@ pub fn neuron_kernel(
     Ok(match m {
         0 => Box::new(fused::<Lif, 1, 5>(g, hard_reset, stride)),
         1 => Box::new(fused::<Alif, 2, 7>(g, hard_reset, stride)),
+        _ if model == CobaLif::NAME => Box::new(fused::<CobaLif, 2, 7>(g, hard_reset, stride)),
+        _ if model == ExpIf::NAME => Box::new(fused::<ExpIf, 1, 7>(g, hard_reset, stride)),
+        _ if model == AdExIf::NAME => Box::new(fused::<AdExIf, 2, 10>(g, hard_reset, stride)),
         _ => Box::new(fused::<CubaLif, 2, 6>(g, hard_reset, stride)),
     })
 }
@@ -91,6 +97,9 @@ pub const MODELS: &[(&str, &[&str], &[&str])] = &[
     row::<Lif, 1, 5>(),
     row::<Alif, 2, 7>(),
     row::<CubaLif, 2, 6>(),
+    row::<CobaLif, 2, 7>(),
+    row::<ExpIf, 1, 7>(),
+    row::<AdExIf, 2, 10>(),
 ];
 
 const fn row<M: Model<S, C>, const S: usize, const C: usize>() -> (

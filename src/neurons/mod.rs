@@ -13,8 +13,11 @@
 //! per CPU target behind one trait object. Adding a model: a module like
 //! [`lif`], one line in `crate::registry`'s model table.
 
+pub mod adex_if;
 pub mod alif;
+pub mod coba_lif;
 pub mod cuba_lif;
+pub mod exp_if;
 pub mod kernel;
 pub mod lif;
 pub mod model;

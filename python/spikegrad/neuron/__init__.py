@@ -23,15 +23,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._functions import alif, cuba_lif, lif
+from ._functions import adex_if, alif, coba_lif, cuba_lif, exp_if, lif
 from ._fused import DEFAULT_SAVE_EVERY
 
 if TYPE_CHECKING:
-    from ._module import ALIF, LIF, CubaLIF
+    from ._module import ALIF, LIF, AdExIF, CobaLIF, CubaLIF, ExpIF
 
 __all__ = ["lif", "alif", "cuba_lif", "LIF", "ALIF", "CubaLIF", "DEFAULT_SAVE_EVERY"]
+__all__ += ["coba_lif", "exp_if", "adex_if", "CobaLIF", "ExpIF", "AdExIF"]
 
 _MODULES = ("LIF", "ALIF", "CubaLIF")
+_MODULES += ("CobaLIF", "ExpIF", "AdExIF")
 
 
 def __getattr__(name: str):

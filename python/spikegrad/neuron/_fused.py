@@ -51,7 +51,7 @@ Examples
 """
 
 #: Parameters that must be > 0.
-POSITIVE = frozenset({"dt", "tau", "tau_a", "tau_syn"})
+POSITIVE = frozenset({"dt", "tau", "tau_a", "tau_syn", "tau_w", "delta_T"})
 
 
 def _compute_dtype(dtype):
