@@ -35,11 +35,13 @@ def _states_close(got, want, rel):
 
 
 def _loss(f, w, ws):
+    """``(x, z0, p) -> ((loss, (spikes, states)), gradients)`` in one jitted program."""
+
     def scalar(x, z0, p):
         s, states = f(x, z0, p)
-        return jnp.sum(w * s) + sum(jnp.sum(wi * z) for wi, z in zip(ws, states))
+        return jnp.sum(w * s) + sum(jnp.sum(wi * z) for wi, z in zip(ws, states)), (s, states)
 
-    return jax.jit(jax.value_and_grad(scalar, (0, 1, 2)))
+    return jax.jit(jax.value_and_grad(scalar, (0, 1, 2), has_aux=True))
 
 
 #: Per model, the reset and the parameters (scalars or per-neuron arrays) it is compared with.
@@ -56,11 +58,11 @@ def test_float64_matches_brainpy_state(model, x64):
     w, ws = _weights(5, x.shape, len(z0), jnp.float64)
     ours = fused(model, sg.Sigmoid(alpha=2.0), reset)
     theirs = lambda x, z0, p: brainpy_run(model, x, z0, p, braintools.surrogate.Sigmoid(alpha=2.0), reset == "hard")  # noqa: E731
-    (s, z), (ws_, wz) = jax.jit(ours)(x, z0, params), theirs(x, z0, params)
-    np.testing.assert_array_equal(np.asarray(s), np.asarray(ws_))
-    _states_close(z, wz, 1e-10)
+    ((value, (s, z)), got) = _loss(ours, w, ws)(x, z0, params)
+    ((want_value, (want_s, want_z)), want) = _loss(theirs, w, ws)(x, z0, params)
+    np.testing.assert_array_equal(np.asarray(s), np.asarray(want_s))
+    _states_close(z, want_z, 1e-10)
     assert float(np.sum(s)) > 0
-    (value, got), (want_value, want) = _loss(ours, w, ws)(x, z0, params), _loss(theirs, w, ws)(x, z0, params)
     assert abs(float(value) - float(want_value)) <= 1e-10 * abs(float(want_value))
     _close(got, want, 1e-8)
 
@@ -99,11 +101,12 @@ def test_past_the_clamp(x64):
     w, ws = _weights(6, x.shape, len(z0), jnp.float64)
     ours = fused(model, sg.Sigmoid(), "soft")
     theirs = lambda x, z0, p: brainpy_run(model, x, z0, p, braintools.surrogate.Sigmoid())  # noqa: E731
-    (s, z), (want_s, want_z) = ours(x, z0, params), theirs(x, z0, params)
+    ((_, (s, z)), got) = _loss(ours, w, ws)(x, z0, params)
+    ((_, (want_s, want_z)), want) = _loss(theirs, w, ws)(x, z0, params)
     np.testing.assert_array_equal(np.asarray(s), np.asarray(want_s))
     _states_close(z, want_z, 1e-10)
     assert np.all(np.isfinite(np.asarray(z[0]))) and np.abs(np.asarray(z[0])).max() > 1e6  # past the clamp
-    _close(_loss(ours, w, ws)(x, z0, params)[1], _loss(theirs, w, ws)(x, z0, params)[1], 1e-8)
+    _close(got, want, 1e-8)
 
 
 @pytest.mark.parametrize("model", EXP_EULER_MODELS)
