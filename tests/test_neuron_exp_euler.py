@@ -185,8 +185,6 @@ def test_recurrent_scan(x64):
     np.testing.assert_array_equal(np.asarray(s), want_s)
     _states_close(z, want_z, 1e-10)
     assert float(np.sum(s)) > 0
-    g = jax.grad(lambda w: jnp.sum(getattr(neuron, model)(x, *z0, **PARAMS[model], w_rec=w, spk_fun=sg.Sigmoid())))(w)
-    assert np.all(np.isfinite(np.asarray(g))) and np.any(np.asarray(g) != 0)
 
 
 @pytest.mark.parametrize("model", EXP_EULER_MODELS)
