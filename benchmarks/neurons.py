@@ -1,4 +1,5 @@
-"""The fused neurons (``spikegrad.neuron``: LIF, ALIF, CubaLIF, IF, LIFRef, Gif) against their
+"""The fused neurons (``spikegrad.neuron``: LIF, ALIF, CubaLIF, IF, LIFRef, Gif, CobaLIF, ExpIF,
+AdExIF) against their
 brainpy.state classes stepped by ``brainstate.transform.for_loop``, with the
 braintools surrogate, side by side in one process.
 
@@ -58,6 +59,18 @@ MODELS = {
         dict(tau=5.0, tau_syn=5.0, R=1.0, V_th=1.0, V_reset=0.0, V_rest=0.0),
     ),
 }
+# The exponential-Euler models. ExpIF and AdExIF: brainpy.state's defaults shifted by
+# +65 mV (V_rest = 0, where the initial states start) with V_th = V_T + 2 delta_T, so that
+# the step does not run away at dt = 1 (the timing does not depend on the values).
+_EXP = dict(tau=10.0, R=1.0, V_th=12.06, V_reset=-3.0, V_rest=0.0, V_T=5.1, delta_T=3.48)
+MODELS["coba_lif"] = (
+    "coba_lif",
+    "CobaLIF",
+    ("V", "g"),
+    dict(tau=5.0, tau_syn=5.0, E=3.0, R=1.0, V_th=1.0, V_reset=0.0, V_rest=0.0),
+)
+MODELS["exp_if"] = ("exp_if", "ExpIF", ("V",), _EXP)
+MODELS["adex_if"] = ("adex_if", "AdExIF", ("V", "w"), dict(_EXP, tau_w=30.0, a=1.0, b=1.0))
 #: Input scale per model (CubaLIF integrates its input into g).
 X_HIGH = {"lif": 2.5, "alif": 2.5, "cuba_lif": 0.6}
 MODELS["if"] = ("if_", "IF", ("V",), dict(tau=5.0, R=1.0, V_th=1.0))
@@ -92,6 +105,7 @@ MODELS["gif"] = (
 X_HIGH.update({"if": 2.5, "lif_ref": 2.5, "gif": 2.5})
 #: Offsets of the initial states (Gif's potential and threshold near brainpy.state's -70 and -50).
 Z0_BASE = {"gif": (-70.0, 0.0, 0.0, -50.0)}
+X_HIGH.update(coba_lif=0.6, exp_if=25.0, adex_if=30.0)
 FULL = dict(sizes=[2**10, 2**13, 2**16, 2**18], dtypes=["f32"], save_every=[1, 4], repeats=5, train_repeats=5)
 QUICK = dict(sizes=[2**10, 2**13], dtypes=["f32"], save_every=[1], repeats=2, train_repeats=2)
 DTYPES = {"f32": jnp.float32, "bf16": jnp.bfloat16}
@@ -113,7 +127,7 @@ def brainpy_run(model, x, z0, params=None):
 
         def step(i, xt):
             with brainstate.environ.context(t=i * DT):  # LIFRef reads the time
-                if model == "cuba_lif":
+                if model in ("cuba_lif", "coba_lif"):
                     n.add_delta_input("x", xt)
                     return n(jnp.zeros_like(xt))
                 return n(xt)
@@ -137,11 +151,11 @@ def per_neuron_params(model, n):
     """The defaults spread over the neurons (the same mean behaviour)."""
     rng = np.random.default_rng(0)
     p = dict(MODELS[model][3])
-    for k in ("tau", "tau_a", "tau_syn"):
+    for k in ("tau", "tau_a", "tau_syn", "tau_w"):
         if k in p:
             p[k] = jnp.asarray(p[k] * rng.uniform(0.8, 1.2, n), jnp.float32)
     if "V_th" in p:
-        p["V_th"] = jnp.asarray(rng.uniform(0.9, 1.1, n), jnp.float32)
+        p["V_th"] = jnp.asarray(p["V_th"] * rng.uniform(0.9, 1.1, n), jnp.float32)
     return p
 
 

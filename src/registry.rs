@@ -5,8 +5,11 @@
 //! Adding a surrogate is one line in [`table!`]'s list below.
 
 use crate::kernels::{self, GradKernel};
+use crate::neurons::adex_if::AdExIf;
 use crate::neurons::alif::Alif;
+use crate::neurons::coba_lif::CobaLif;
 use crate::neurons::cuba_lif::CubaLif;
+use crate::neurons::exp_if::ExpIf;
 use crate::neurons::gif::Gif;
 use crate::neurons::if_::If;
 use crate::neurons::kernel::fused;
@@ -87,7 +90,10 @@ pub fn neuron_kernel(
         2 => Box::new(fused::<CubaLif, 2, 6>(g, hard_reset, stride)),
         3 => Box::new(fused::<If, 1, 3>(g, hard_reset, stride)),
         4 => Box::new(fused::<LifRef, 2, 7>(g, hard_reset, stride)),
-        _ => Box::new(fused::<Gif, 4, 14>(g, hard_reset, stride)),
+        5 => Box::new(fused::<Gif, 4, 14>(g, hard_reset, stride)),
+        6 => Box::new(fused::<CobaLif, 2, 7>(g, hard_reset, stride)),
+        7 => Box::new(fused::<ExpIf, 1, 7>(g, hard_reset, stride)),
+        _ => Box::new(fused::<AdExIf, 2, 10>(g, hard_reset, stride)),
     })
 }
 
@@ -100,6 +106,9 @@ pub const MODELS: &[(&str, &[&str], &[&str])] = &[
     row::<If, 1, 3>(),
     row::<LifRef, 2, 7>(),
     row::<Gif, 4, 14>(),
+    row::<CobaLif, 2, 7>(),
+    row::<ExpIf, 1, 7>(),
+    row::<AdExIf, 2, 10>(),
 ];
 
 const fn row<M: Model<S, C>, const S: usize, const C: usize>() -> (

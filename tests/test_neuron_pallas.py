@@ -60,6 +60,14 @@ PARAMS = {
     "cuba_lif": dict(tau=4.0, tau_syn=3.0, R=1.5, V_th=1.0, V_reset=-0.2, V_rest=0.1),
 }
 X_SCALE = {"lif": 2.5, "alif": 2.5, "cuba_lif": 1.0}
+# The exponential-Euler models, in units where V_th - V_reset is about 1 as above.
+_EXP = dict(tau=4.0, R=1.5, V_th=1.0, V_reset=-0.2, V_rest=0.1, V_T=0.6, delta_T=0.3)
+PARAMS.update(
+    coba_lif=dict(tau=4.0, tau_syn=3.0, E=2.5, R=1.5, V_th=1.0, V_reset=-0.2, V_rest=0.1),
+    exp_if=_EXP,
+    adex_if=dict(_EXP, tau_w=8.0, a=0.3, b=0.2),
+)
+X_SCALE.update(coba_lif=1.0, exp_if=2.5, adex_if=2.5)
 DT = 0.5
 #: Max error relative to the largest reference magnitude, by dtype.
 RTOL = {np.dtype(np.float32): 2e-5, np.dtype(np.float64): 1e-12}

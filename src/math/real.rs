@@ -4,6 +4,7 @@
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use super::coeffs::{Exp2F32, Exp2F64, Exp2Fit, ATANH_F32, ATANH_F64, SINPI_F32, SINPI_F64};
+use super::coeffs::{EXPREL_F32, EXPREL_F64, EXPREL_SLOPE_F32, EXPREL_SLOPE_F64};
 
 /// A float type the kernels compute in (f32 or f64).
 pub(crate) trait Real:
@@ -26,6 +27,10 @@ pub(crate) trait Real:
     const SINPI: &'static [Self];
     /// Coefficients `1/(2k+1)` of `atanh(s)/s` in powers of `s^2`, highest first, enough for `|s| <= 0.172`.
     const ATANH: &'static [Self];
+    /// Taylor coefficients of `exprel(z) = (e^z - 1)/z`, highest first, enough for this precision on `|z| <= 1`.
+    const EXPREL: &'static [Self];
+    /// Taylor coefficients of `exprel'(z)`, highest first, enough for this precision on `|z| <= 1`.
+    const EXPREL_SLOPE: &'static [Self];
     /// `1.5 * 2^MANTISSA_BITS`: adding and subtracting it rounds to an integer.
     const ROUND_MAGIC: Self;
     /// Stored mantissa bits (the exponent field starts here).
@@ -115,6 +120,8 @@ impl Real for f32 {
     type Exp2 = Exp2F32;
     const SINPI: &'static [f32] = &SINPI_F32;
     const ATANH: &'static [f32] = &ATANH_F32;
+    const EXPREL: &'static [f32] = &EXPREL_F32;
+    const EXPREL_SLOPE: &'static [f32] = &EXPREL_SLOPE_F32;
     const ROUND_MAGIC: f32 = 12_582_912.0;
     const MANTISSA_BITS: u32 = 23;
     const EXP_BIAS: u32 = 127;
@@ -141,6 +148,8 @@ impl Real for f64 {
     type Exp2 = Exp2F64;
     const SINPI: &'static [f64] = &SINPI_F64;
     const ATANH: &'static [f64] = &ATANH_F64;
+    const EXPREL: &'static [f64] = &EXPREL_F64;
+    const EXPREL_SLOPE: &'static [f64] = &EXPREL_SLOPE_F64;
     const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
     const MANTISSA_BITS: u32 = 52;
     const EXP_BIAS: u32 = 1023;

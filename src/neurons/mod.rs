@@ -17,8 +17,11 @@
 //! own passes ([`recurrent`]) behind [`rec_kernel::RecurrentKernel`], which
 //! every built kernel implements for its model.
 
+pub mod adex_if;
 pub mod alif;
+pub mod coba_lif;
 pub mod cuba_lif;
+pub mod exp_if;
 pub mod gif;
 pub mod if_;
 pub mod kernel;
@@ -26,9 +29,9 @@ pub mod lif;
 pub mod lif_ref;
 pub mod model;
 pub mod passes;
-pub mod refractory;
 pub mod rec_kernel;
 pub mod recurrent;
+pub mod refractory;
 
 use std::marker::PhantomData;
 use std::ops::Range;

@@ -4,8 +4,11 @@
 //! against each other (forward against a plain loop, BPTT as the transpose
 //! of the tangent, checkpoint strides bit for bit equal).
 
+use super::adex_if::AdExIf;
 use super::alif::Alif;
+use super::coba_lif::CobaLif;
 use super::cuba_lif::CubaLif;
+use super::exp_if::ExpIf;
 use super::gif::Gif;
 use super::if_::If;
 use super::lif::Lif;
@@ -25,6 +28,9 @@ fn values(len: usize, seed: usize, lo: f64, span: f64) -> Vec<f64> {
 
 /// Per-neuron constants of `model`, as the Python layer folds them.
 fn consts(model: &str, n: usize) -> Vec<Vec<f64>> {
+    if let Some(c) = exp_euler_consts(model, n) {
+        return c;
+    }
     let decay: Vec<f64> = values(n, 1, 0.5, 0.45);
     let one_minus: Vec<f64> = decay.iter().map(|d| 1.0 - d).collect();
     let bias: Vec<f64> = one_minus
@@ -92,7 +98,7 @@ fn gif_consts(
 
 fn states(model: &str) -> usize {
     match model {
-        "lif" | "if" => 1,
+        "lif" | "if" | "exp_if" => 1,
         "gif" => 4,
         _ => 2,
     }
@@ -104,6 +110,9 @@ fn reference_step(model: &str, hard: bool, c: &[f64], z: &[f64], x: f64) -> (Vec
         "if" => return if_reference_step(hard, c, z, x),
         "gif" => return gif_reference_step(hard, c, z, x),
         _ => {}
+    }
+    if let Some(out) = exp_euler_reference_step(model, hard, c, z, x) {
+        return out;
     }
     let (decay, bias, drive, th, rs) = (c[0], c[1], c[2], c[3], c[4]);
     let u = |z: &[f64]| match model {
@@ -225,7 +234,102 @@ fn inputs(model: &str) -> (Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
     (x, z0, consts(model, N))
 }
 
-const MODELS: [&str; 6] = ["lif", "alif", "cuba_lif", "if", "lif_ref", "gif"];
+/// Per-neuron constants of the models stepped by exponential Euler (`h =
+/// dt/tau` first), in units where `V_th - V_reset` is about 1 as for the
+/// others; None for the other models.
+fn exp_euler_consts(model: &str, n: usize) -> Option<Vec<Vec<f64>>> {
+    let rest = values(n, 2, -0.2, 0.4);
+    let th = values(n, 4, 0.8, 0.4);
+    let reset = values(n, 5, -0.3, 0.3);
+    Some(match model {
+        "coba_lif" => {
+            let (h, r, e) = (
+                values(n, 1, 0.1, 0.6),
+                values(n, 3, 0.5, 1.5),
+                values(n, 6, 1.5, 1.0),
+            );
+            vec![h, rest, r, e, th, reset, values(n, 8, 0.3, 0.6)]
+        }
+        "exp_if" | "adex_if" => {
+            // V_T + delta_T near V_th: the exponential matters below the
+            // threshold without running away within a step.
+            let (h, r) = (values(n, 1, 0.05, 0.25), values(n, 3, 0.2, 0.6));
+            let (vt, delta) = (values(n, 6, 0.5, 0.4), values(n, 7, 0.4, 0.4));
+            let mut c = vec![h, rest, r, th, reset, vt, delta];
+            if model == "adex_if" {
+                c.push(values(n, 9, 0.05, 0.4)); // k_w
+                c.push(values(n, 10, 0.1, 0.5)); // a
+                c.push(values(n, 12, 0.1, 0.3)); // b
+            }
+            c
+        }
+        _ => return None,
+    })
+}
+
+/// exprel(z) = expm1(z)/z in f64 (1 at 0).
+fn exprel64(z: f64) -> f64 {
+    if z == 0.0 {
+        1.0
+    } else {
+        z.exp_m1() / z
+    }
+}
+
+/// [`reference_step`] of the exponential-Euler models, written as
+/// brainpy.state's `U + dt exprel(dt J) f(U)`; None for the other models.
+fn exp_euler_reference_step(
+    model: &str,
+    hard: bool,
+    c: &[f64],
+    z: &[f64],
+    x: f64,
+) -> Option<(Vec<f64>, f64)> {
+    let (th, rs) = match model {
+        "coba_lif" => (c[4], c[5]),
+        "exp_if" | "adex_if" => (c[3], c[4]),
+        _ => return None,
+    };
+    let u = |z: &[f64]| (z[0] - th) / (th - rs);
+    let s = if u(z) >= 0.0 { 1.0 } else { 0.0 };
+    let r = if hard { z[0] - rs } else { th - rs };
+    let v = z[0] - r * s;
+    let (h, rest, res) = (c[0], c[1], c[2]);
+    // The exponential drift of ExpIF/AdExIF: (f * dt, dt J) at v for a current i.
+    let exp_drift = |v: f64, i: f64| {
+        let (vt, delta) = (c[5], c[6]);
+        let a = (v - vt) / delta;
+        let e = a.min(20.0).exp();
+        let slope = if a < 20.0 { e } else { 0.0 };
+        (h * (-(v - rest) + delta * e + i), h * (slope - 1.0))
+    };
+    let next = match model {
+        "coba_lif" => {
+            let g = c[6] * z[1] + x;
+            let (f, j) = (
+                h * (-(v - rest) + res * g * (c[3] - v)),
+                -h * (1.0 + res * g),
+            );
+            vec![v + exprel64(j) * f, g]
+        }
+        "exp_if" => {
+            let (f, j) = exp_drift(v, res * x);
+            vec![v + exprel64(j) * f]
+        }
+        _ => {
+            let w1 = z[1] + c[9] * s;
+            let (f, j) = exp_drift(v, res * (x - w1));
+            let vn = v + exprel64(j) * f;
+            vec![vn, w1 + c[7] * (c[8] * (vn - rest) - w1)]
+        }
+    };
+    let out = if u(&next) >= 0.0 { 1.0 } else { 0.0 };
+    Some((next, out))
+}
+
+const MODELS: [&str; 9] = [
+    "lif", "alif", "cuba_lif", "if", "lif_ref", "gif", "coba_lif", "exp_if", "adex_if",
+];
 
 #[test]
 fn forward_matches_the_written_out_step() {
@@ -448,7 +552,7 @@ fn check_model_holding<M: Model<S, C>, const S: usize, const C: usize>(
         let want = fd(false);
         for q in 0..S {
             assert!(
-                (jvp[q] - want[q]).abs() < 1e-6,
+                (jvp[q] - want[q]).abs() < 1e-6 * want[q].abs().max(1.0),
                 "{} step_jvp[{q}] s={s}: {} vs {}",
                 M::NAME,
                 jvp[q],
@@ -461,7 +565,7 @@ fn check_model_holding<M: Model<S, C>, const S: usize, const C: usize>(
             let want = fd(true);
             for q in 0..S {
                 assert!(
-                    (jvp[q] - want[q]).abs() < 1e-6,
+                    (jvp[q] - want[q]).abs() < 1e-6 * want[q].abs().max(1.0),
                     "{} hard step_jvp[{q}]",
                     M::NAME
                 );
@@ -488,7 +592,7 @@ fn check_model_holding<M: Model<S, C>, const S: usize, const C: usize>(
                 + cts * ds;
             let rhs: f64 = (0..S).map(|q| lam[q] * jvp[q]).sum();
             assert!(
-                (lhs - rhs).abs() < 1e-12,
+                (lhs - rhs).abs() < 1e-12 * rhs.abs().max(1.0),
                 "{} step_vjp hard={hard}: {lhs} vs {rhs}",
                 M::NAME
             );
@@ -523,6 +627,14 @@ fn model_derivatives() {
             0.8, 0.02, 0.4, -0.2, 0.9, 0.95, 0.4, 1.1, 0.2, -0.1, th_reset, 0.9, 0.03, 0.1,
         ];
         check_model::<Gif, 4, 14>(c, [0.6, 0.3, -0.2, 1.0]);
+    }
+    check_model::<CobaLif, 2, 7>([0.3, 0.05, 1.2, 2.0, 1.1, -0.2, 0.7], [0.6, 0.4]);
+    // ExpIF / AdExIF with the exponent (V - V_T)/delta_T near 2 and -2 and
+    // past the clamp at 20 (with s = 0 and after the reset at s = 1).
+    for v in [0.6, -0.15, 6.0] {
+        check_model::<ExpIf, 1, 7>([0.3, 0.05, 1.2, 1.1, -0.2, 0.25, 0.2], [v]);
+        let c = [0.3, 0.05, 1.2, 1.1, -0.2, 0.25, 0.2, 0.2, 0.4, 0.3];
+        check_model::<AdExIf, 2, 10>(c, [v, 0.5]);
     }
 }
 

@@ -23,17 +23,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._functions import alif, cuba_lif, gif, if_, lif, lif_ref
+from ._functions import adex_if, alif, coba_lif, cuba_lif, exp_if, gif, if_, lif, lif_ref
 from ._fused import DEFAULT_SAVE_EVERY
 
 if TYPE_CHECKING:
-    from ._module import ALIF, IF, LIF, CubaLIF, Gif, LIFRef
+    from ._module import ALIF, IF, LIF, AdExIF, CobaLIF, CubaLIF, ExpIF, Gif, LIFRef
 
 __all__ = ["lif", "alif", "cuba_lif", "LIF", "ALIF", "CubaLIF", "DEFAULT_SAVE_EVERY"]
 __all__ += ["if_", "lif_ref", "gif", "IF", "LIFRef", "Gif"]
+__all__ += ["coba_lif", "exp_if", "adex_if", "CobaLIF", "ExpIF", "AdExIF"]
 
 _MODULES = ("LIF", "ALIF", "CubaLIF")
 _MODULES += ("IF", "LIFRef", "Gif")
+_MODULES += ("CobaLIF", "ExpIF", "AdExIF")
 
 
 def __getattr__(name: str):

@@ -4,10 +4,21 @@ wrappers over ``_fused.run``, one per model of ``_models``."""
 from __future__ import annotations
 
 from ._fused import run
-from ._models import ALIF_MODEL, CUBA_LIF_MODEL, GIF_MODEL, IF_MODEL, LIF_MODEL, LIF_REF_MODEL
+from ._models import (
+    ADEX_IF_MODEL,
+    ALIF_MODEL,
+    COBA_LIF_MODEL,
+    CUBA_LIF_MODEL,
+    EXP_IF_MODEL,
+    GIF_MODEL,
+    IF_MODEL,
+    LIF_MODEL,
+    LIF_REF_MODEL,
+)
 
 __all__ = ["lif", "alif", "cuba_lif"]
 __all__ += ["if_", "lif_ref", "gif"]
+__all__ += ["coba_lif", "exp_if", "adex_if"]
 
 
 def lif(
@@ -707,6 +718,340 @@ def gif(
             A2=A2,
         ),
         fn="spikegrad.neuron.gif",
+        spk_fun=spk_fun,
+        spk_reset=spk_reset,
+        save_every=save_every,
+        return_states=return_states,
+        w_rec=w_rec,
+    )
+
+
+def coba_lif(
+    x,
+    v0=None,
+    g0=None,
+    *,
+    dt,
+    tau=5.0,
+    tau_syn=5.0,
+    E=0.0,
+    R=1.0,
+    V_th=1.0,
+    V_reset=0.0,
+    V_rest=0.0,
+    spk_fun=None,
+    spk_reset="soft",
+    return_states=False,
+    save_every=None,
+    w_rec=None,
+):
+    """brainpy.state's ``CobaLIF`` (conductance-based synapse) driven by ``x`` ``[T, *shape]``, in one fused op.
+
+    ``x`` is the delta input to the conductance: each step
+    ``g = exp(-dt/tau_syn) g + x_t``; then ``V``, reset as in ``lif``, takes
+    brainpy.state's exponential-Euler step ``V + dt exprel(dt J) f(V)`` with
+    ``f(V) = (-(V - V_rest) + R g (E - V))/tau`` and ``J = -(1 + R g)/tau``
+    (which depends on ``g``: gradients flow through it); the output is
+    ``spk_fun((V - V_th)/(V_th - V_reset))``. Differentiable and
+    transformable as ``lif``.
+
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
+        float64 (half precision is computed in float32).
+    v0 : ArrayLike, optional
+        The initial potential, broadcastable to ``shape`` (default 0).
+    g0 : ArrayLike, optional
+        The initial conductance, broadcastable to ``shape`` (default 0).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a Python or NumPy
+        scalar, a per-neuron array broadcastable to ``shape``, or a traced
+        value: all run the fused kernels and are differentiable.
+    tau : float or ArrayLike, default 5.0
+        The membrane time constant (> 0).
+    tau_syn : float or ArrayLike, default 5.0
+        The conductance's time constant (> 0).
+    E : float or ArrayLike, default 0.0
+        The synaptic reversal potential.
+    R : float or ArrayLike, default 1.0
+        The membrane resistance.
+    V_th : float or ArrayLike, default 1.0
+        The firing threshold.
+    V_reset : float or ArrayLike, default 0.0
+        The reset potential (must differ from ``V_th``).
+    V_rest : float or ArrayLike, default 0.0
+        The resting potential.
+    spk_fun, spk_reset, save_every, w_rec
+        As in ``lif`` (``w_rec``'s recurrent input joins ``x`` as the delta
+        input to ``g``).
+    return_states : bool, default False
+        Also return the state sequences ``(V, g)``.
+
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype, or ``(spikes, (V, g))``
+        with ``return_states``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x``, an initial state or parameter that does not
+        broadcast to ``shape``, a non-finite parameter, ``dt``, ``tau`` or
+        ``tau_syn`` ``<= 0``, ``V_th == V_reset``, a bad ``spk_reset``,
+        ``save_every`` or ``w_rec``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import coba_lif
+    >>> x = jnp.zeros((8, 4)).at[0].set(2.0)  # one conductance pulse at t=0
+    >>> spikes, (v, g) = coba_lif(x, dt=1.0, E=3.0, return_states=True)
+    >>> print(spikes.sum(axis=0), g.shape)
+    [2. 2. 2. 2.] (8, 4)
+    >>> print(jax.grad(lambda x: coba_lif(x, dt=1.0, E=3.0).sum())(x).shape)  # BPTT
+    (8, 4)
+    """
+    return run(
+        COBA_LIF_MODEL,
+        x,
+        {"v0": v0, "g0": g0},
+        dict(dt=dt, tau=tau, tau_syn=tau_syn, E=E, R=R, V_th=V_th, V_reset=V_reset, V_rest=V_rest),
+        fn="spikegrad.neuron.coba_lif",
+        spk_fun=spk_fun,
+        spk_reset=spk_reset,
+        save_every=save_every,
+        return_states=return_states,
+        w_rec=w_rec,
+    )
+
+
+#: brainpy.state's initial potential of ExpIF and AdExIF (its ``V_initializer``).
+EXP_IF_V0 = -65.0
+
+
+def exp_if(
+    x,
+    v0=None,
+    *,
+    dt,
+    tau=10.0,
+    R=1.0,
+    V_th=-30.0,
+    V_reset=-68.0,
+    V_rest=-65.0,
+    V_T=-59.9,
+    delta_T=3.48,
+    spk_fun=None,
+    spk_reset="soft",
+    return_states=False,
+    save_every=None,
+    w_rec=None,
+):
+    """brainpy.state's ``ExpIF`` (exponential integrate-and-fire) driven by ``x`` ``[T, *shape]``, in one fused op.
+
+    Each step ``V``, reset as in ``lif``, takes brainpy.state's
+    exponential-Euler step ``V + dt exprel(dt J) f(V)`` with
+    ``f(V) = (-(V - V_rest) + delta_T exp(min(a, 20)) + R x_t)/tau``,
+    ``a = (V - V_T)/delta_T``, and ``J = (-1 + exp(a) [a < 20])/tau`` (the
+    exponent is clamped at 20, where its slope becomes 0; ``J`` depends on
+    ``V`` and gradients flow through it). The output is
+    ``spk_fun((V - V_th)/(V_th - V_reset))``. Differentiable and
+    transformable as ``lif``. As in brainpy.state, the step runs away
+    (to ``inf``) where ``dt J`` passes about 700 (float64) or 88 (float32),
+    between ``V_T`` and the clamp: the threshold and reset keep ``V`` below.
+
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input current ``[T, *shape]``, float16, bfloat16,
+        float32 or float64 (half precision is computed in float32).
+    v0 : ArrayLike, optional
+        The initial potential, broadcastable to ``shape`` (default -65.0,
+        brainpy.state's).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a Python or NumPy
+        scalar, a per-neuron array broadcastable to ``shape``, or a traced
+        value: all run the fused kernels and are differentiable.
+    tau : float or ArrayLike, default 10.0
+        The membrane time constant (> 0).
+    R : float or ArrayLike, default 1.0
+        The membrane resistance.
+    V_th : float or ArrayLike, default -30.0
+        The firing threshold.
+    V_reset : float or ArrayLike, default -68.0
+        The reset potential (must differ from ``V_th``).
+    V_rest : float or ArrayLike, default -65.0
+        The resting potential.
+    V_T : float or ArrayLike, default -59.9
+        The threshold of the exponential term.
+    delta_T : float or ArrayLike, default 3.48
+        The slope factor of the exponential term (> 0).
+    spk_fun, spk_reset, save_every, w_rec
+        As in ``lif``.
+    return_states : bool, default False
+        Also return the state sequences, as ``(V,)``.
+
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype, or ``(spikes, (V,))``
+        with ``return_states``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x``, an initial state or parameter that does not
+        broadcast to ``shape``, a non-finite parameter, ``dt``, ``tau`` or
+        ``delta_T`` ``<= 0``, ``V_th == V_reset``, a bad ``spk_reset``,
+        ``save_every`` or ``w_rec``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import exp_if
+    >>> x = jnp.full((200, 3), 10.0)  # 20 ms of a constant current at dt = 0.1
+    >>> spikes, (v,) = exp_if(x, dt=0.1, spk_reset="hard", return_states=True)
+    >>> print(spikes.sum(axis=0), v.shape)
+    [1. 1. 1.] (200, 3)
+    """
+    return run(
+        EXP_IF_MODEL,
+        x,
+        {"v0": EXP_IF_V0 if v0 is None else v0},
+        dict(dt=dt, tau=tau, R=R, V_th=V_th, V_reset=V_reset, V_rest=V_rest, V_T=V_T, delta_T=delta_T),
+        fn="spikegrad.neuron.exp_if",
+        spk_fun=spk_fun,
+        spk_reset=spk_reset,
+        save_every=save_every,
+        return_states=return_states,
+        w_rec=w_rec,
+    )
+
+
+def adex_if(
+    x,
+    v0=None,
+    w0=None,
+    *,
+    dt,
+    tau=10.0,
+    tau_w=30.0,
+    R=1.0,
+    V_th=-55.0,
+    V_reset=-68.0,
+    V_rest=-65.0,
+    V_T=-59.9,
+    delta_T=3.48,
+    a=1.0,
+    b=1.0,
+    spk_fun=None,
+    spk_reset="soft",
+    return_states=False,
+    save_every=None,
+    w_rec=None,
+):
+    """brainpy.state's ``AdExIF`` (adaptive exponential IF) driven by ``x`` ``[T, *shape]``, in one fused op.
+
+    States ``(V, w)``. Each step, with ``s`` the spike of the previous
+    state: the adaptation current is bumped first, ``w1 = w + b s``; ``V``,
+    reset as in ``lif``, takes ``exp_if``'s exponential-Euler step with the
+    current ``R (x_t - w1)``; then ``w`` steps towards ``a (V - V_rest)``
+    with the new ``V``: ``w = w1 + (1 - exp(-dt/tau_w)) (a (V - V_rest) - w1)``.
+    The output is ``spk_fun((V - V_th)/(V_th - V_reset))``. Differentiable
+    and transformable as ``lif``; runs away as ``exp_if`` does.
+
+    Parameters
+    ----------
+    x : ArrayLike
+        The time-major input current ``[T, *shape]``, float16, bfloat16,
+        float32 or float64 (half precision is computed in float32).
+    v0 : ArrayLike, optional
+        The initial potential, broadcastable to ``shape`` (default -65.0,
+        brainpy.state's).
+    w0 : ArrayLike, optional
+        The initial adaptation current, broadcastable to ``shape`` (default 0).
+    dt : float or ArrayLike
+        The time step. It and every parameter below may be a Python or NumPy
+        scalar, a per-neuron array broadcastable to ``shape``, or a traced
+        value: all run the fused kernels and are differentiable.
+    tau : float or ArrayLike, default 10.0
+        The membrane time constant (> 0).
+    tau_w : float or ArrayLike, default 30.0
+        The adaptation time constant (> 0).
+    R : float or ArrayLike, default 1.0
+        The membrane resistance.
+    V_th : float or ArrayLike, default -55.0
+        The firing threshold.
+    V_reset : float or ArrayLike, default -68.0
+        The reset potential (must differ from ``V_th``).
+    V_rest : float or ArrayLike, default -65.0
+        The resting potential.
+    V_T : float or ArrayLike, default -59.9
+        The threshold of the exponential term.
+    delta_T : float or ArrayLike, default 3.48
+        The slope factor of the exponential term (> 0).
+    a : float or ArrayLike, default 1.0
+        The subthreshold coupling of ``w`` to ``V``.
+    b : float or ArrayLike, default 1.0
+        The increment of ``w`` per spike.
+    spk_fun, spk_reset, save_every, w_rec
+        As in ``lif``.
+    return_states : bool, default False
+        Also return the state sequences ``(V, w)``.
+
+    Returns
+    -------
+    jax.Array or tuple
+        The spikes ``[T, *shape]`` in ``x``'s dtype, or ``(spikes, (V, w))``
+        with ``return_states``.
+
+    Raises
+    ------
+    TypeError
+        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
+        (floating) array or number, or a ``spk_fun`` that is not callable.
+    ValueError
+        For a scalar ``x``, an initial state or parameter that does not
+        broadcast to ``shape``, a non-finite parameter, ``dt``, ``tau``,
+        ``tau_w`` or ``delta_T`` ``<= 0``, ``V_th == V_reset``, a bad
+        ``spk_reset``, ``save_every`` or ``w_rec``.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import adex_if
+    >>> x = jnp.full((300, 2), 20.0)  # 30 ms of a constant current at dt = 0.1
+    >>> spikes, (v, w) = adex_if(x, dt=0.1, spk_reset="hard", return_states=True)
+    >>> print(spikes.sum(axis=0), w.shape)
+    [4. 4.] (300, 2)
+    """
+    return run(
+        ADEX_IF_MODEL,
+        x,
+        {"v0": EXP_IF_V0 if v0 is None else v0, "w0": w0},
+        dict(
+            dt=dt,
+            tau=tau,
+            tau_w=tau_w,
+            R=R,
+            V_th=V_th,
+            V_reset=V_reset,
+            V_rest=V_rest,
+            V_T=V_T,
+            delta_T=delta_T,
+            a=a,
+            b=b,
+        ),
+        fn="spikegrad.neuron.adex_if",
         spk_fun=spk_fun,
         spk_reset=spk_reset,
         save_every=save_every,

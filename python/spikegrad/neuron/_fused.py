@@ -55,7 +55,7 @@ Examples
 _REC_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
 
 #: Parameters that must be > 0.
-POSITIVE = frozenset({"dt", "tau", "tau_a", "tau_syn"})
+POSITIVE = frozenset({"dt", "tau", "tau_a", "tau_syn", "tau_w", "delta_T"})
 
 
 def _compute_dtype(dtype):

@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 from jax import lax
 
+from ._exprel import exprel, exprel_fold
+
 __all__ = ["NeuronModel", "MODELS", "LIF_MODEL", "ALIF_MODEL", "CUBA_LIF_MODEL", "model", "decay_terms"]
 __all__ += ["IF_MODEL", "LIF_REF_MODEL", "GIF_MODEL", "with_refractory"]
+__all__ += ["COBA_LIF_MODEL", "EXP_IF_MODEL", "ADEX_IF_MODEL"]
 
 
 def decay_terms(dt, tau, xp=jnp):
@@ -168,8 +171,124 @@ CUBA_LIF_MODEL = NeuronModel(
     step=_cuba_step,
 )
 
+# ---- the exponential-Euler models: brainpy.state's exp_euler_step written out ----
+# V' = U + dt exprel(dt J) f(U), J = df/dV at U, with h = dt/tau folded once:
+# dt f = h F, dt J = h j. J depends on the state, and gradients flow through it.
+
+
+def _exp_euler(h, u, f, j):
+    return u + h * exprel(h * j) * f
+
+
+def _exp_euler_h(dt, p, xp=jnp):
+    return dt / p["tau"]
+
+
+# ---- CobaLIF: brainpy.state.CobaLIF, input as delta input to g ---------------------
+# c = (h, V_rest, R, E, V_th, V_reset, decay_syn); z = (V, g)
+# g' = decay_syn g + x; F = -(U - V_rest) + R g' (E - U), j = -(1 + R g')
+
+
+def _coba_fold(dt, p, xp=jnp):
+    decay_syn, _ = decay_terms(dt, p["tau_syn"], xp)
+    return _exp_euler_h(dt, p, xp), p["V_rest"], p["R"], p["E"], p["V_th"], p["V_reset"], decay_syn
+
+
+def _coba_u(c, z):
+    return (z[0] - c[4]) / (c[4] - c[5])
+
+
+def _coba_step(c, z, x, s, hard):
+    h, v_rest, r, e_rev, v_th, v_reset, decay_syn = c
+    g = decay_syn * z[1] + x
+    u = _reset(v_th, v_reset, z[0], s, hard)
+    q = r * g
+    return _exp_euler(h, u, q * (e_rev - u) - (u - v_rest), -(1.0 + q)), g
+
+
+COBA_LIF_MODEL = NeuronModel(
+    name="coba_lif",
+    class_name="CobaLIF",
+    states=("V", "g"),
+    params=dict(tau=5.0, tau_syn=5.0, E=0.0, R=1.0, V_th=1.0, V_reset=0.0, V_rest=0.0),
+    consts=("h", "V_rest", "R", "E", "V_th", "V_reset", "decay_syn"),
+    fold=_coba_fold,
+    u=_coba_u,
+    step=_coba_step,
+)
+
+# ---- ExpIF: brainpy.state.ExpIF ------------------------------------------------------
+# c = (h, V_rest, R, V_th, V_reset, V_T, delta_T); z = (V,)
+# a = (U - V_T)/delta_T, F = -(U - V_rest) + delta_T exp(min(a, 20)) + R x,
+# j = -1 + exp(a) [a < 20] (the clamped exponent's slope is 0)
+
+#: brainpy.state's clamp of the exponent.
+EXP_CLAMP = 20.0
+
+
+def _exp_if_fold(dt, p, xp=jnp):
+    return _exp_euler_h(dt, p, xp), p["V_rest"], p["R"], p["V_th"], p["V_reset"], p["V_T"], p["delta_T"]
+
+
+def _exp_if_v(c, u, current):
+    """``V'`` from the reset potential and the current term (shared with AdExIF)."""
+    h, v_rest, _, _, _, v_t, delta_t = c[:7]
+    a = (u - v_t) / delta_t
+    below = a < EXP_CLAMP
+    e = jnp.exp(jnp.minimum(a, EXP_CLAMP))
+    f = delta_t * e + current - (u - v_rest)
+    return _exp_euler(h, u, f, jnp.where(below, e, 0.0) - 1.0)
+
+
+def _exp_if_step(c, z, x, s, hard):
+    u = _reset(c[3], c[4], z[0], s, hard)
+    return (_exp_if_v(c, u, c[2] * x),)
+
+
+EXP_IF_MODEL = NeuronModel(
+    name="exp_if",
+    class_name="ExpIF",
+    states=("V",),
+    params=dict(tau=10.0, R=1.0, V_th=-30.0, V_reset=-68.0, V_rest=-65.0, V_T=-59.9, delta_T=3.48),
+    consts=("h", "V_rest", "R", "V_th", "V_reset", "V_T", "delta_T"),
+    fold=_exp_if_fold,
+    u=_lif_u,
+    step=_exp_if_step,
+)
+
+# ---- AdExIF: brainpy.state.AdExIF -------------------------------------------------
+# c = ExpIF's + (k_w, a, b), k_w = 1 - exp(-dt/tau_w); z = (V, w)
+# w1 = w + b s; V' = ExpIF's step with the current R (x - w1);
+# w' = w1 + k_w (a (V' - V_rest) - w1)  (exponential Euler with J = -1/tau_w: exact)
+
+
+def _adex_fold(dt, p, xp=jnp):
+    _, k_w = decay_terms(dt, p["tau_w"], xp)
+    return (*_exp_if_fold(dt, p, xp), k_w, p["a"], p["b"])
+
+
+def _adex_step(c, z, x, s, hard):
+    v_rest, r, k_w, a, b = c[1], c[2], c[7], c[8], c[9]
+    w1 = z[1] + b * s
+    v = _exp_if_v(c, _reset(c[3], c[4], z[0], s, hard), r * (x - w1))
+    return v, w1 + k_w * (a * (v - v_rest) - w1)
+
+
+ADEX_IF_MODEL = NeuronModel(
+    name="adex_if",
+    class_name="AdExIF",
+    states=("V", "w"),
+    params=dict(
+        tau=10.0, tau_w=30.0, R=1.0, V_th=-55.0, V_reset=-68.0, V_rest=-65.0, V_T=-59.9, delta_T=3.48, a=1.0, b=1.0
+    ),
+    consts=("h", "V_rest", "R", "V_th", "V_reset", "V_T", "delta_T", "k_w", "a", "b"),
+    fold=_adex_fold,
+    u=_lif_u,
+    step=_adex_step,
+)
+
 #: Every model, by registry name.
-MODELS = {m.name: m for m in (LIF_MODEL, ALIF_MODEL, CUBA_LIF_MODEL)}
+MODELS = {m.name: m for m in (LIF_MODEL, ALIF_MODEL, CUBA_LIF_MODEL, COBA_LIF_MODEL, EXP_IF_MODEL, ADEX_IF_MODEL)}
 
 
 def model(name: str) -> NeuronModel:
@@ -298,17 +417,10 @@ LIF_REF_MODEL = with_refractory(
 # the input I1' + I2' + x.
 
 
-def _exprel(z, xp=jnp):
-    """``(exp(z) - 1)/z``, 1 at 0, with its derivative near 0 (a Taylor branch)."""
-    small = xp.abs(z) < 1e-4
-    safe = xp.where(small, 1.0, z)
-    return xp.where(small, 1.0 + z * (0.5 + z / 6.0), xp.expm1(safe) / safe)
-
-
 def _gif_fold(dt, p, xp=jnp):
     decay, one_minus = decay_terms(dt, p["tau"], xp)
     rate = p["b"] * dt
-    gain = p["a"] * dt * _exprel(-rate, xp)
+    gain = p["a"] * dt * exprel_fold(-rate, xp)
     return (
         decay,
         one_minus * p["V_rest"],

@@ -14,11 +14,23 @@ import brainstate
 import jax.numpy as jnp
 
 from ._fused import run
-from ._models import ALIF_MODEL, CUBA_LIF_MODEL, GIF_MODEL, IF_MODEL, LIF_MODEL, LIF_REF_MODEL, NeuronModel
+from ._models import (
+    ADEX_IF_MODEL,
+    ALIF_MODEL,
+    COBA_LIF_MODEL,
+    CUBA_LIF_MODEL,
+    EXP_IF_MODEL,
+    GIF_MODEL,
+    IF_MODEL,
+    LIF_MODEL,
+    LIF_REF_MODEL,
+    NeuronModel,
+)
 from ._recurrent import check_w_rec
 
 __all__ = ["FusedNeuron", "LIF", "ALIF", "CubaLIF"]
 __all__ += ["IF", "LIFRef", "Gif"]
+__all__ += ["CobaLIF", "ExpIF", "AdExIF"]
 
 
 def _value(p):
@@ -716,6 +728,275 @@ class Gif(FusedNeuron):
                 A2=A2,
             ),
             initializers={"V": V_initializer, "I1": I1_initializer, "I2": I2_initializer, "V_th": V_th_initializer},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
+            w_rec=w_rec,
+        )
+
+
+class CobaLIF(FusedNeuron):
+    """brainpy.state's ``CobaLIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.coba_lif``.
+
+    The input enters the conductance ``g`` as a delta input each step, as
+    from a projection. States ``V`` and ``g``, ``brainstate.HiddenState`` objects.
+    A parameter may be a scalar, an array broadcastable to ``in_size`` (per
+    neuron) or a ``brainstate.ParamState`` holding either, which
+    ``brainstate.transform.grad`` then trains.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R, tau, tau_syn, E, V_th, V_reset, V_rest : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.coba_lif`` (defaults 1.0, 5.0, 5.0, 0.0, 1.0, 0.0, 0.0).
+    V_initializer : ArrayLike or callable, default 0.0
+        The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    g_initializer : ArrayLike or callable, default 0.0
+        The initial ``g``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import CobaLIF
+    >>> with brainstate.environ.context(dt=1.0):
+    ...     layer = CobaLIF(4, E=3.0)
+    ...     layer.init_state()
+    ...     spikes = layer(jnp.zeros((6, 4)).at[0].set(2.0))
+    >>> print(spikes.shape, layer.g.value.shape)
+    (6, 4) (4,)
+    """
+
+    model = COBA_LIF_MODEL
+
+    def __init__(
+        self,
+        in_size,
+        R=1.0,
+        tau=5.0,
+        tau_syn=5.0,
+        E=0.0,
+        V_th=1.0,
+        V_reset=0.0,
+        V_rest=0.0,
+        V_initializer=0.0,
+        g_initializer=0.0,
+        spk_fun=None,
+        spk_reset="soft",
+        name=None,
+        *,
+        save_every=None,
+        w_rec=None,
+    ):
+        super().__init__(
+            in_size,
+            params=dict(R=R, tau=tau, tau_syn=tau_syn, E=E, V_th=V_th, V_reset=V_reset, V_rest=V_rest),
+            initializers={"V": V_initializer, "g": g_initializer},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
+            w_rec=w_rec,
+        )
+
+
+class ExpIF(FusedNeuron):
+    """brainpy.state's ``ExpIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.exp_if``.
+
+    State ``V``, a ``brainstate.HiddenState``.
+    A parameter may be a scalar, an array broadcastable to ``in_size`` (per
+    neuron) or a ``brainstate.ParamState`` holding either, which
+    ``brainstate.transform.grad`` then trains.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R, tau, V_th, V_reset, V_rest, V_T, delta_T : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.exp_if`` (defaults 1.0, 10.0, -30.0, -68.0,
+        -65.0, -59.9, 3.48).
+    V_initializer : ArrayLike or callable, default -65.0
+        The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import ExpIF
+    >>> with brainstate.environ.context(dt=0.1):
+    ...     layer = ExpIF(3, spk_reset="hard")
+    ...     layer.init_state()
+    ...     spikes = layer(jnp.full((200, 3), 10.0))
+    >>> print(spikes.sum(axis=0), layer.V.value.shape)
+    [1. 1. 1.] (3,)
+    """
+
+    model = EXP_IF_MODEL
+
+    def __init__(
+        self,
+        in_size,
+        R=1.0,
+        tau=10.0,
+        V_th=-30.0,
+        V_reset=-68.0,
+        V_rest=-65.0,
+        V_T=-59.9,
+        delta_T=3.48,
+        V_initializer=-65.0,
+        spk_fun=None,
+        spk_reset="soft",
+        name=None,
+        *,
+        save_every=None,
+        w_rec=None,
+    ):
+        super().__init__(
+            in_size,
+            params=dict(R=R, tau=tau, V_th=V_th, V_reset=V_reset, V_rest=V_rest, V_T=V_T, delta_T=delta_T),
+            initializers={"V": V_initializer},
+            spk_fun=spk_fun,
+            spk_reset=spk_reset,
+            save_every=save_every,
+            name=name,
+            w_rec=w_rec,
+        )
+
+
+class AdExIF(FusedNeuron):
+    """brainpy.state's ``AdExIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.adex_if``.
+
+    States ``V`` and ``w``, ``brainstate.HiddenState`` objects.
+    A parameter may be a scalar, an array broadcastable to ``in_size`` (per
+    neuron) or a ``brainstate.ParamState`` holding either, which
+    ``brainstate.transform.grad`` then trains.
+
+    Parameters
+    ----------
+    in_size : int or tuple of int
+        The population's shape.
+    R, tau, tau_w, V_th, V_reset, V_rest, V_T, delta_T, a, b : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.adex_if`` (defaults 1.0, 10.0, 30.0, -55.0,
+        -68.0, -65.0, -59.9, 3.48, 1.0, 1.0).
+    V_initializer : ArrayLike or callable, default -65.0
+        The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    w_initializer : ArrayLike or callable, default 0.0
+        The initial ``w``: a value broadcastable to ``in_size``, or ``init(shape)``.
+    spk_fun : Surrogate or callable, optional
+        The spike function (default ``ReluGrad()``, as brainpy.state).
+    spk_reset : {"soft", "hard"}, default "soft"
+        The reset, as in the function.
+    name : str, optional
+        The module's name.
+    save_every : int, optional
+        The BPTT checkpoint stride, as in the function.
+    w_rec : ArrayLike, callable or brainstate.ParamState, optional
+        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+
+    Returns
+    -------
+    jax.Array
+        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
+        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
+        the states at the last step. ``dt`` comes from ``brainstate.environ``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
+        raise at the call, as in the function.
+
+    Examples
+    --------
+    >>> import brainstate
+    >>> import jax.numpy as jnp
+    >>> from spikegrad.neuron import AdExIF
+    >>> with brainstate.environ.context(dt=0.1):
+    ...     layer = AdExIF(2, spk_reset="hard")
+    ...     layer.init_state()
+    ...     spikes = layer(jnp.full((300, 2), 20.0))
+    >>> print(spikes.sum(axis=0), layer.w.value.shape)
+    [4. 4.] (2,)
+    """
+
+    model = ADEX_IF_MODEL
+
+    def __init__(
+        self,
+        in_size,
+        R=1.0,
+        tau=10.0,
+        tau_w=30.0,
+        V_th=-55.0,
+        V_reset=-68.0,
+        V_rest=-65.0,
+        V_T=-59.9,
+        delta_T=3.48,
+        a=1.0,
+        b=1.0,
+        V_initializer=-65.0,
+        w_initializer=0.0,
+        spk_fun=None,
+        spk_reset="soft",
+        name=None,
+        *,
+        save_every=None,
+        w_rec=None,
+    ):
+        super().__init__(
+            in_size,
+            params=dict(
+                R=R, tau=tau, tau_w=tau_w, V_th=V_th, V_reset=V_reset, V_rest=V_rest, V_T=V_T, delta_T=delta_T, a=a, b=b
+            ),
+            initializers={"V": V_initializer, "w": w_initializer},
             spk_fun=spk_fun,
             spk_reset=spk_reset,
             save_every=save_every,
