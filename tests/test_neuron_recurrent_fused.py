@@ -91,12 +91,21 @@ def test_the_kernels_run_and_settings_choose_them():
         return jnp.sum(_call("lif", x, z0, w, spk_fun=sg.MultiGaussianGrad()) * x)
 
     grad = jax.grad(loss, argnums=(0, 1))
+    with spikegrad.lowering("native"):
+        text = _custom_calls(grad, x, w)
+        assert FORWARD_TARGET in text and BPTT_STATES_TARGET in text  # no parameter differentiated
+        text = _custom_calls(
+            jax.grad(lambda tau: jnp.sum(_call("lif", x, z0, w, params={**PARAMS["lif"], "tau": tau}))), 5.0
+        )
+        assert BPTT_TARGET in text and BPTT_STATES_TARGET not in text
+    # The default (auto): the forward kernel alone, the gradient the scan form's
+    # (_policy.RECURRENT_BPTT_KERNEL), with the same values.
+    assert FORWARD_TARGET in _custom_calls(lambda x: _call("lif", x, z0, w), x)
     text = _custom_calls(grad, x, w)
-    assert FORWARD_TARGET in text and BPTT_STATES_TARGET in text  # no parameter differentiated
-    text = _custom_calls(
-        jax.grad(lambda tau: jnp.sum(_call("lif", x, z0, w, params={**PARAMS["lif"], "tau": tau}))), 5.0
-    )
-    assert BPTT_TARGET in text and BPTT_STATES_TARGET not in text
+    assert BPTT_TARGET not in text and BPTT_STATES_TARGET not in text
+    with spikegrad.lowering("native"):
+        native = jax.jit(grad)(x, w)
+    _close(jax.jit(grad)(x, w), native, 1e-5)
     with spikegrad.lowering("xla"):
         text = _custom_calls(grad, x, w)
     assert FORWARD_TARGET not in text and BPTT_TARGET not in text
@@ -126,6 +135,14 @@ def test_jvp_matches_the_scan_form(x64):
     _close(got, want, 1e-10)
 
 
+@pytest.fixture
+def native_lowering():
+    """The BPTT kernel too (the default differentiates the scan form)."""
+    with spikegrad.lowering("native"):
+        yield
+
+
+@pytest.mark.usefixtures("native_lowering")
 def test_vmap_folds_into_rows_and_per_example_gradients():
     model = "cuba_lif"
     x, z0 = _inputs(24, model, shape=(2, 12))
@@ -155,8 +172,10 @@ _THREADS = """
 import hashlib
 import jax, jax.numpy as jnp, numpy as np
 jax.config.update("jax_enable_x64", True)
+import spikegrad
 import spikegrad.surrogate as sg
 from spikegrad import neuron
+spikegrad.set_lowering("native")  # the BPTT kernel
 rng = np.random.default_rng(0)
 T, B, n = 30, 40, 64
 x = jnp.asarray(rng.normal(0.3, 1.0, (T, B, n)))

@@ -831,10 +831,6 @@ def coba_lif(
     )
 
 
-#: brainpy.state's initial potential of ExpIF and AdExIF (its ``V_initializer``).
-EXP_IF_V0 = -65.0
-
-
 def exp_if(
     x,
     v0=None,
@@ -926,7 +922,7 @@ def exp_if(
     return run(
         EXP_IF_MODEL,
         x,
-        {"v0": EXP_IF_V0 if v0 is None else v0},
+        {"v0": v0},
         dict(dt=dt, tau=tau, R=R, V_th=V_th, V_reset=V_reset, V_rest=V_rest, V_T=V_T, delta_T=delta_T),
         fn="spikegrad.neuron.exp_if",
         spk_fun=spk_fun,
@@ -1037,7 +1033,7 @@ def adex_if(
     return run(
         ADEX_IF_MODEL,
         x,
-        {"v0": EXP_IF_V0 if v0 is None else v0, "w0": w0},
+        {"v0": v0, "w0": w0},
         dict(
             dt=dt,
             tau=tau,

@@ -254,6 +254,7 @@ EXP_IF_MODEL = NeuronModel(
     fold=_exp_if_fold,
     u=_lif_u,
     step=_exp_if_step,
+    init=dict(V=-65.0),
 )
 
 # ---- AdExIF: brainpy.state.AdExIF -------------------------------------------------
@@ -285,6 +286,7 @@ ADEX_IF_MODEL = NeuronModel(
     fold=_adex_fold,
     u=_lif_u,
     step=_adex_step,
+    init=dict(V=-65.0),
 )
 
 #: Every model, by registry name.
