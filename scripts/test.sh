@@ -41,8 +41,8 @@ export PYO3_PYTHON="$PWD/.venv/bin/python"
 bash scripts/lint.sh
 
 echo "== cargo test"
-# Release code generation without the shipped library's fat LTO (Cargo.toml,
-# profile ci-test): the same optimized kernels, built in a fraction of the time.
+# Without the shipped library's fat LTO, at opt-level 1 (Cargo.toml, profile
+# ci-test): the same code, built in a fraction of the time.
 cargo test --no-default-features --profile ci-test
 
 CPUS=$(nproc)
