@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.neuron_reference import PARAMS
 
 pytest.importorskip("triton")
 
@@ -45,7 +46,7 @@ def test_dry_correctness(tmp_path):
     report = dry_run("correctness", tmp_path)
     rows = report["sections"]["neurons"]
     cases = [r["case"] for r in rows]
-    assert {c["model"] for c in cases} == {"lif", "alif", "cuba_lif"}
+    assert {c["model"] for c in cases} == set(PARAMS)  # every model of the shared reference
     assert {c["hard"] for c in cases} == {False, True}
     assert {c["dtype"] for c in cases} == {"float32", "float64", "bfloat16"}
     assert all(c["steps"] % c["save_every"] != 0 for c in cases)  # T not a multiple of the stride
