@@ -49,3 +49,25 @@ def test_module_constructor_is_the_description(name):
     assert set(inits) <= set(m.states) and "V" in inits
     for state, default in inits.items():
         assert default == m.init.get(state, 0.0), (name, state)
+
+
+def _documented(doc: str) -> set[str]:
+    """The names of a numpy-style docstring's Parameters entries (``a, b : type`` lines)."""
+    section = doc.split("Parameters\n----------\n", 1)[1].split("\n\n", 1)[0]
+    names = set()
+    for line in section.splitlines():
+        if line and not line.startswith(" "):
+            names.update(n.strip() for n in line.split(" : ")[0].split(","))
+    return names
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_argument_is_documented(name):
+    """The shared docstring blocks (``_doc_blocks``) are filled in, and together with
+    each model's own entries they document every argument of the function and the module."""
+    for obj, skip in ((_function(name), set()), (getattr(neuron, MODELS[name].class_name), {"self"})):
+        doc = inspect.getdoc(obj)
+        assert "{" not in doc.split("Examples")[0].replace('{"soft", "hard"}', ""), f"{obj.__name__}: a block left unfilled"
+        target = obj.__init__ if inspect.isclass(obj) else obj
+        args = set(inspect.signature(target).parameters) - skip
+        assert args <= _documented(doc), (obj.__name__, args - _documented(doc))

@@ -3,6 +3,7 @@ wrappers over ``_fused.run``, one per model of ``_models``."""
 
 from __future__ import annotations
 
+from ._doc_blocks import filled
 from ._fused import run
 from ._models import (
     ADEX_IF_MODEL,
@@ -21,6 +22,7 @@ __all__ += ["if_", "lif_ref", "gif"]
 __all__ += ["coba_lif", "exp_if", "adex_if"]
 
 
+@filled
 def lif(
     x,
     v0=None,
@@ -50,16 +52,10 @@ def lif(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
-        float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential, broadcastable to ``shape`` (default 0).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a Python or NumPy
-        scalar, a per-neuron array broadcastable to ``shape``, or a traced
-        value (a ``jit`` argument, a ``brainstate.ParamState``'s value): all
-        run the fused kernels and are differentiable.
+    {dt}
     tau : float or ArrayLike, default 5.0
         The membrane time constant (> 0).
     R : float or ArrayLike, default 1.0
@@ -70,24 +66,7 @@ def lif(
         The reset potential (must differ from ``V_th``).
     V_rest : float or ArrayLike, default 0.0
         The resting potential.
-    spk_fun : Surrogate or callable, optional
-        The spike function: a ``spikegrad.surrogate`` instance (default
-        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
-        callable runs the same update as a ``lax.scan``.
-    spk_reset : {"soft", "hard"}, default "soft"
-        ``"soft"`` subtracts ``V_th - V_reset`` at a spike; ``"hard"`` sets
-        ``V_reset`` (the reset factor is not differentiated with respect to ``V``).
-    save_every : int, optional
-        The BPTT checkpoint stride ``K``: a gradient's forward pass keeps the
-        states every ``K`` steps and the backward pass recomputes the steps in
-        between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
-    w_rec : ArrayLike, optional
-        The recurrent weight ``[n, n]``, ``n = shape[-1]``, float16,
-        bfloat16, float32 or float64 (computed in the states' dtype): each
-        step's input becomes ``x_t + s_prev @ w_rec``, ``s_prev`` the spike
-        of the state the step starts from (at ``t = 0``, of the initial
-        state). Differentiable; runs as a ``lax.scan`` on every
-        platform. None (default): a feed-forward neuron.
+    {keywords}
     return_v : bool, default False
         Also return the potentials ``V_1 .. V_T``.
     return_states : bool, default False
@@ -102,9 +81,7 @@ def lif(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x`` (it must be time-major), an initial state or
         parameter that does not broadcast to ``shape``, a non-finite
@@ -142,6 +119,7 @@ def lif(
     return out
 
 
+@filled
 def alif(
     x,
     v0=None,
@@ -171,18 +149,12 @@ def alif(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
-        float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential, broadcastable to ``shape`` (default 0).
     a0 : ArrayLike, optional
         The initial adaptation, broadcastable to ``shape`` (default 0).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a Python or NumPy
-        scalar, a per-neuron array broadcastable to ``shape``, or a traced
-        value (a ``jit`` argument, a ``brainstate.ParamState``'s value): all
-        run the fused kernels and are differentiable.
+    {dt}
     tau : float or ArrayLike, default 5.0
         The membrane time constant (> 0).
     tau_a : float or ArrayLike, default 100.0
@@ -197,26 +169,9 @@ def alif(
         The resting potential.
     beta : float or ArrayLike, default 0.1
         The adaptation's weight on the threshold.
-    spk_fun : Surrogate or callable, optional
-        The spike function: a ``spikegrad.surrogate`` instance (default
-        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
-        callable runs the same update as a ``lax.scan``.
-    spk_reset : {"soft", "hard"}, default "soft"
-        ``"soft"`` subtracts ``V_th - V_reset`` at a spike; ``"hard"`` sets
-        ``V_reset`` (the reset factor is not differentiated with respect to ``V``).
-    save_every : int, optional
-        The BPTT checkpoint stride ``K``: a gradient's forward pass keeps the
-        states every ``K`` steps and the backward pass recomputes the steps in
-        between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
+    {keywords}
     return_states : bool, default False
         Also return the state sequences ``(V, a)``.
-    w_rec : ArrayLike, optional
-        The recurrent weight ``[n, n]``, ``n = shape[-1]``, float16,
-        bfloat16, float32 or float64 (computed in the states' dtype): each
-        step's input becomes ``x_t + s_prev @ w_rec``, ``s_prev`` the spike
-        of the state the step starts from (at ``t = 0``, of the initial
-        state). Differentiable; runs as a ``lax.scan`` on every
-        platform. None (default): a feed-forward neuron.
 
     Returns
     -------
@@ -226,9 +181,7 @@ def alif(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x`` (it must be time-major), an initial state or
         parameter that does not broadcast to ``shape``, a non-finite
@@ -258,6 +211,7 @@ def alif(
     )
 
 
+@filled
 def cuba_lif(
     x,
     v0=None,
@@ -286,18 +240,12 @@ def cuba_lif(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
-        float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential, broadcastable to ``shape`` (default 0).
     g0 : ArrayLike, optional
         The initial synaptic current, broadcastable to ``shape`` (default 0).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a Python or NumPy
-        scalar, a per-neuron array broadcastable to ``shape``, or a traced
-        value (a ``jit`` argument, a ``brainstate.ParamState``'s value): all
-        run the fused kernels and are differentiable.
+    {dt}
     tau : float or ArrayLike, default 5.0
         The membrane time constant (> 0).
     tau_syn : float or ArrayLike, default 5.0
@@ -310,26 +258,9 @@ def cuba_lif(
         The reset potential (must differ from ``V_th``).
     V_rest : float or ArrayLike, default 0.0
         The resting potential.
-    spk_fun : Surrogate or callable, optional
-        The spike function: a ``spikegrad.surrogate`` instance (default
-        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
-        callable runs the same update as a ``lax.scan``.
-    spk_reset : {"soft", "hard"}, default "soft"
-        ``"soft"`` subtracts ``V_th - V_reset`` at a spike; ``"hard"`` sets
-        ``V_reset`` (the reset factor is not differentiated with respect to ``V``).
-    save_every : int, optional
-        The BPTT checkpoint stride ``K``: a gradient's forward pass keeps the
-        states every ``K`` steps and the backward pass recomputes the steps in
-        between (1: every step saved; None: ``DEFAULT_SAVE_EVERY``, 16).
+    {keywords}
     return_states : bool, default False
         Also return the state sequences ``(V, g)``.
-    w_rec : ArrayLike, optional
-        The recurrent weight ``[n, n]``, ``n = shape[-1]``, float16,
-        bfloat16, float32 or float64 (computed in the states' dtype): each
-        step's input becomes ``x_t + s_prev @ w_rec``, ``s_prev`` the spike
-        of the state the step starts from (at ``t = 0``, of the initial
-        state); the sum is the delta input to ``g``. Differentiable; runs as a ``lax.scan`` on every
-        platform. None (default): a feed-forward neuron.
 
     Returns
     -------
@@ -339,9 +270,7 @@ def cuba_lif(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x`` (it must be time-major), an initial state or
         parameter that does not broadcast to ``shape``, a non-finite
@@ -373,6 +302,7 @@ def cuba_lif(
     )
 
 
+@filled
 def if_(
     x,
     v0=None,
@@ -397,34 +327,19 @@ def if_(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
-        float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential, broadcastable to ``shape`` (default 0).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a scalar, a
-        per-neuron array broadcastable to ``shape`` or a traced value, all
-        differentiable, as in ``lif``.
+    {dt}
     tau : float or ArrayLike, default 5.0
         The membrane time constant (> 0).
     R : float or ArrayLike, default 1.0
         The membrane resistance.
     V_th : float or ArrayLike, default 1.0
         The firing threshold (nonzero: it is also the spike scale).
-    spk_fun : Surrogate or callable, optional
-        The spike function: a ``spikegrad.surrogate`` instance (default
-        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
-        callable runs the same update as a ``lax.scan``.
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in ``lif``.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in ``lif``.
+    {keywords}
     return_states : bool, default False
         Also return the state sequences, in the order named above.
-    w_rec : ArrayLike, optional
-        The recurrent weight ``[n, n]``, ``n = shape[-1]``, as in ``lif``
-        (a ``lax.scan`` on every platform). None (default): feed-forward.
 
     Returns
     -------
@@ -434,9 +349,7 @@ def if_(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x``, an initial state or parameter that does not
         broadcast to ``shape``, a non-finite parameter, ``dt`` or ``tau``
@@ -464,6 +377,7 @@ def if_(
     )
 
 
+@filled
 def lif_ref(
     x,
     v0=None,
@@ -496,17 +410,12 @@ def lif_ref(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
-        float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential, broadcastable to ``shape`` (default 0).
     r0 : ArrayLike, optional
         The initial time since the last spike (default ``inf``, never spiked).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a scalar, a
-        per-neuron array broadcastable to ``shape`` or a traced value, all
-        differentiable, as in ``lif``.
+    {dt}
     tau : float or ArrayLike, default 5.0
         The membrane time constant (> 0).
     tau_ref : float or ArrayLike, default 5.0
@@ -519,19 +428,9 @@ def lif_ref(
         The reset potential (must differ from ``V_th``).
     V_rest : float or ArrayLike, default 0.0
         The resting potential.
-    spk_fun : Surrogate or callable, optional
-        The spike function: a ``spikegrad.surrogate`` instance (default
-        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
-        callable runs the same update as a ``lax.scan``.
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in ``lif``.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in ``lif``.
+    {keywords}
     return_states : bool, default False
         Also return the state sequences, in the order named above.
-    w_rec : ArrayLike, optional
-        The recurrent weight ``[n, n]``, ``n = shape[-1]``, as in ``lif``
-        (a ``lax.scan`` on every platform). None (default): feed-forward.
 
     Returns
     -------
@@ -541,9 +440,7 @@ def lif_ref(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x``, an initial state or parameter that does not
         broadcast to ``shape``, a non-finite parameter, ``dt`` or ``tau``
@@ -572,6 +469,7 @@ def lif_ref(
     )
 
 
+@filled
 def gif(
     x,
     v0=None,
@@ -615,9 +513,7 @@ def gif(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
-        float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential (default -70, brainpy.state's).
     i1_0 : ArrayLike, optional
@@ -626,10 +522,7 @@ def gif(
         The initial ``I2`` (default 0).
     v_th0 : ArrayLike, optional
         The initial threshold (default -50, brainpy.state's).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a scalar, a
-        per-neuron array broadcastable to ``shape`` or a traced value, all
-        differentiable, as in ``lif``.
+    {dt}
     R : float or ArrayLike, default 20.0
         The membrane resistance.
     tau : float or ArrayLike, default 20.0
@@ -658,19 +551,9 @@ def gif(
         ``I1``'s increment at a spike.
     A2 : float or ArrayLike, default 0.0
         ``I2``'s increment at a spike.
-    spk_fun : Surrogate or callable, optional
-        The spike function: a ``spikegrad.surrogate`` instance (default
-        ``ReluGrad()``, as brainpy.state) runs the fused kernels; any other
-        callable runs the same update as a ``lax.scan``.
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in ``lif``.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in ``lif``.
+    {keywords}
     return_states : bool, default False
         Also return the state sequences, in the order named above.
-    w_rec : ArrayLike, optional
-        The recurrent weight ``[n, n]``, ``n = shape[-1]``, as in ``lif``
-        (a ``lax.scan`` on every platform). None (default): feed-forward.
 
     Returns
     -------
@@ -680,9 +563,7 @@ def gif(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x``, an initial state or parameter that does not
         broadcast to ``shape``, a non-finite parameter, ``dt`` or ``tau``
@@ -726,6 +607,7 @@ def gif(
     )
 
 
+@filled
 def coba_lif(
     x,
     v0=None,
@@ -757,17 +639,12 @@ def coba_lif(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input ``[T, *shape]``, float16, bfloat16, float32 or
-        float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential, broadcastable to ``shape`` (default 0).
     g0 : ArrayLike, optional
         The initial conductance, broadcastable to ``shape`` (default 0).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a Python or NumPy
-        scalar, a per-neuron array broadcastable to ``shape``, or a traced
-        value: all run the fused kernels and are differentiable.
+    {dt}
     tau : float or ArrayLike, default 5.0
         The membrane time constant (> 0).
     tau_syn : float or ArrayLike, default 5.0
@@ -782,9 +659,7 @@ def coba_lif(
         The reset potential (must differ from ``V_th``).
     V_rest : float or ArrayLike, default 0.0
         The resting potential.
-    spk_fun, spk_reset, save_every, w_rec
-        As in ``lif`` (``w_rec``'s recurrent input joins ``x`` as the delta
-        input to ``g``).
+    {keywords}
     return_states : bool, default False
         Also return the state sequences ``(V, g)``.
 
@@ -796,9 +671,7 @@ def coba_lif(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x``, an initial state or parameter that does not
         broadcast to ``shape``, a non-finite parameter, ``dt``, ``tau`` or
@@ -831,6 +704,7 @@ def coba_lif(
     )
 
 
+@filled
 def exp_if(
     x,
     v0=None,
@@ -864,16 +738,11 @@ def exp_if(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input current ``[T, *shape]``, float16, bfloat16,
-        float32 or float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential, broadcastable to ``shape`` (default -65.0,
         brainpy.state's).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a Python or NumPy
-        scalar, a per-neuron array broadcastable to ``shape``, or a traced
-        value: all run the fused kernels and are differentiable.
+    {dt}
     tau : float or ArrayLike, default 10.0
         The membrane time constant (> 0).
     R : float or ArrayLike, default 1.0
@@ -888,8 +757,7 @@ def exp_if(
         The threshold of the exponential term.
     delta_T : float or ArrayLike, default 3.48
         The slope factor of the exponential term (> 0).
-    spk_fun, spk_reset, save_every, w_rec
-        As in ``lif``.
+    {keywords}
     return_states : bool, default False
         Also return the state sequences, as ``(V,)``.
 
@@ -901,9 +769,7 @@ def exp_if(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x``, an initial state or parameter that does not
         broadcast to ``shape``, a non-finite parameter, ``dt``, ``tau`` or
@@ -933,6 +799,7 @@ def exp_if(
     )
 
 
+@filled
 def adex_if(
     x,
     v0=None,
@@ -967,18 +834,13 @@ def adex_if(
 
     Parameters
     ----------
-    x : ArrayLike
-        The time-major input current ``[T, *shape]``, float16, bfloat16,
-        float32 or float64 (half precision is computed in float32).
+    {x}
     v0 : ArrayLike, optional
         The initial potential, broadcastable to ``shape`` (default -65.0,
         brainpy.state's).
     w0 : ArrayLike, optional
         The initial adaptation current, broadcastable to ``shape`` (default 0).
-    dt : float or ArrayLike
-        The time step. It and every parameter below may be a Python or NumPy
-        scalar, a per-neuron array broadcastable to ``shape``, or a traced
-        value: all run the fused kernels and are differentiable.
+    {dt}
     tau : float or ArrayLike, default 10.0
         The membrane time constant (> 0).
     tau_w : float or ArrayLike, default 30.0
@@ -999,8 +861,7 @@ def adex_if(
         The subthreshold coupling of ``w`` to ``V``.
     b : float or ArrayLike, default 1.0
         The increment of ``w`` per spike.
-    spk_fun, spk_reset, save_every, w_rec
-        As in ``lif``.
+    {keywords}
     return_states : bool, default False
         Also return the state sequences ``(V, w)``.
 
@@ -1012,9 +873,7 @@ def adex_if(
 
     Raises
     ------
-    TypeError
-        For an ``x``, initial state, parameter or ``w_rec`` that is not a real
-        (floating) array or number, or a ``spk_fun`` that is not callable.
+    {type_error}
     ValueError
         For a scalar ``x``, an initial state or parameter that does not
         broadcast to ``shape``, a non-finite parameter, ``dt``, ``tau``,

@@ -13,6 +13,7 @@ from typing import ClassVar
 import brainstate
 import jax.numpy as jnp
 
+from ._doc_blocks import filled
 from ._fused import run
 from ._models import (
     ADEX_IF_MODEL,
@@ -121,6 +122,7 @@ class FusedNeuron(brainstate.nn.Module):
         return spikes
 
 
+@filled
 class LIF(FusedNeuron):
     """brainpy.state's ``LIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.lif``.
 
@@ -133,47 +135,15 @@ class LIF(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.lif``.
-    tau : float, ArrayLike or brainstate.ParamState, default 5.0
-        As in ``spikegrad.neuron.lif``.
-    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.lif``.
-    V_reset : float, ArrayLike or brainstate.ParamState, default 0.0
-        As in ``spikegrad.neuron.lif``.
-    V_rest : float, ArrayLike or brainstate.ParamState, default 0.0
-        As in ``spikegrad.neuron.lif``.
+    R, tau, V_th, V_reset, V_rest : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.lif`` (defaults 1.0, 5.0, 1.0, 0.0, 0.0).
     V_initializer : ArrayLike or callable, default 0.0
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
+    {module_keywords}
     v0 : ArrayLike or callable, optional
         Another name for ``V_initializer``.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in
-        ``spikegrad.neuron.lif``: an array, an initializer called as
-        ``init((n, n))`` (e.g. a braintools initializer) or a
-        ``brainstate.ParamState``; held as ``self.w_rec``, a ``ParamState``
-        that ``brainstate.transform.grad`` trains. None (default): feed-forward.
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
@@ -219,6 +189,7 @@ class LIF(FusedNeuron):
         )
 
 
+@filled
 class ALIF(FusedNeuron):
     """brainpy.state's ``ALIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.alif``.
 
@@ -231,51 +202,15 @@ class ALIF(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.alif``.
-    tau : float, ArrayLike or brainstate.ParamState, default 5.0
-        As in ``spikegrad.neuron.alif``.
-    tau_a : float, ArrayLike or brainstate.ParamState, default 100.0
-        As in ``spikegrad.neuron.alif``.
-    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.alif``.
-    V_reset : float, ArrayLike or brainstate.ParamState, default 0.0
-        As in ``spikegrad.neuron.alif``.
-    V_rest : float, ArrayLike or brainstate.ParamState, default 0.0
-        As in ``spikegrad.neuron.alif``.
-    beta : float, ArrayLike or brainstate.ParamState, default 0.1
-        As in ``spikegrad.neuron.alif``.
+    R, tau, tau_a, V_th, V_reset, V_rest, beta : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.alif`` (defaults 1.0, 5.0, 100.0, 1.0, 0.0, 0.0, 0.1).
     V_initializer : ArrayLike or callable, default 0.0
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
     a_initializer : ArrayLike or callable, default 0.0
         The initial ``a``: a value broadcastable to ``in_size``, or ``init(shape)``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in
-        ``spikegrad.neuron.alif``: an array, an initializer called as
-        ``init((n, n))`` (e.g. a braintools initializer) or a
-        ``brainstate.ParamState``; held as ``self.w_rec``, a ``ParamState``
-        that ``brainstate.transform.grad`` trains. None (default): feed-forward.
+    {module_keywords}
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
@@ -323,6 +258,7 @@ class ALIF(FusedNeuron):
         )
 
 
+@filled
 class CubaLIF(FusedNeuron):
     """brainpy.state's ``CubaLIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.cuba_lif``.
 
@@ -336,49 +272,15 @@ class CubaLIF(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.cuba_lif``.
-    tau : float, ArrayLike or brainstate.ParamState, default 5.0
-        As in ``spikegrad.neuron.cuba_lif``.
-    tau_syn : float, ArrayLike or brainstate.ParamState, default 5.0
-        As in ``spikegrad.neuron.cuba_lif``.
-    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.cuba_lif``.
-    V_reset : float, ArrayLike or brainstate.ParamState, default 0.0
-        As in ``spikegrad.neuron.cuba_lif``.
-    V_rest : float, ArrayLike or brainstate.ParamState, default 0.0
-        As in ``spikegrad.neuron.cuba_lif``.
+    R, tau, tau_syn, V_th, V_reset, V_rest : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.cuba_lif`` (defaults 1.0, 5.0, 5.0, 1.0, 0.0, 0.0).
     V_initializer : ArrayLike or callable, default 0.0
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
     g_initializer : ArrayLike or callable, default 0.0
         The initial ``g``: a value broadcastable to ``in_size``, or ``init(shape)``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in
-        ``spikegrad.neuron.cuba_lif``: an array, an initializer called as
-        ``init((n, n))`` (e.g. a braintools initializer) or a
-        ``brainstate.ParamState``; held as ``self.w_rec``, a ``ParamState``
-        that ``brainstate.transform.grad`` trains. None (default): feed-forward.
+    {module_keywords}
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
@@ -425,6 +327,7 @@ class CubaLIF(FusedNeuron):
         )
 
 
+@filled
 class IF(FusedNeuron):
     """brainpy.state's ``IF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.if_``.
 
@@ -436,38 +339,13 @@ class IF(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.if_``.
-    tau : float, ArrayLike or brainstate.ParamState, default 5.0
-        As in ``spikegrad.neuron.if_``.
-    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.if_``.
+    R, tau, V_th : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.if_`` (defaults 1.0, 5.0, 1.0).
     V_initializer : ArrayLike or callable, default 0.0
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
-        None (default): feed-forward.
+    {module_keywords}
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
@@ -510,6 +388,7 @@ class IF(FusedNeuron):
         )
 
 
+@filled
 class LIFRef(FusedNeuron):
     """brainpy.state's ``LIFRef`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.lif_ref``.
 
@@ -524,44 +403,13 @@ class LIFRef(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.lif_ref``.
-    tau : float, ArrayLike or brainstate.ParamState, default 5.0
-        As in ``spikegrad.neuron.lif_ref``.
-    tau_ref : float, ArrayLike or brainstate.ParamState, default 5.0
-        As in ``spikegrad.neuron.lif_ref``.
-    V_th : float, ArrayLike or brainstate.ParamState, default 1.0
-        As in ``spikegrad.neuron.lif_ref``.
-    V_reset : float, ArrayLike or brainstate.ParamState, default 0.0
-        As in ``spikegrad.neuron.lif_ref``.
-    V_rest : float, ArrayLike or brainstate.ParamState, default 0.0
-        As in ``spikegrad.neuron.lif_ref``.
+    R, tau, tau_ref, V_th, V_reset, V_rest : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.lif_ref`` (defaults 1.0, 5.0, 5.0, 1.0, 0.0, 0.0).
     V_initializer : ArrayLike or callable, default 0.0
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
-        None (default): feed-forward.
+    {module_keywords}
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
@@ -608,6 +456,7 @@ class LIFRef(FusedNeuron):
         )
 
 
+@filled
 class Gif(FusedNeuron):
     """brainpy.state's ``Gif`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.gif``.
 
@@ -619,18 +468,9 @@ class Gif(FusedNeuron):
     ----------
     in_size : int or tuple of int
         The population's shape.
-    R : float, ArrayLike or brainstate.ParamState, default 20.0
-        As in ``spikegrad.neuron.gif``.
-    tau : float, ArrayLike or brainstate.ParamState, default 20.0
-        As in ``spikegrad.neuron.gif``.
-    V_rest : float, ArrayLike or brainstate.ParamState, default -70.0
-        As in ``spikegrad.neuron.gif``.
-    V_reset : float, ArrayLike or brainstate.ParamState, default -70.0
-        As in ``spikegrad.neuron.gif``.
-    V_th_inf : float, ArrayLike or brainstate.ParamState, default -50.0
-        As in ``spikegrad.neuron.gif``.
-    V_th_reset : float, ArrayLike or brainstate.ParamState, default -60.0
-        As in ``spikegrad.neuron.gif``.
+    R, tau, V_rest, V_reset, V_th_inf, V_th_reset : float, ArrayLike or brainstate.ParamState
+        As in ``spikegrad.neuron.gif`` (defaults 20.0, 20.0, -70.0, -70.0, -50.0,
+        -60.0).
     V_th_initializer : ArrayLike or callable, default -50.0
         The initial ``V_th``: a value broadcastable to ``in_size``, or ``init(shape)``.
     a, b, k1, k2, R1, R2, A1, A2 : float, ArrayLike or brainstate.ParamState
@@ -641,30 +481,9 @@ class Gif(FusedNeuron):
         The initial ``I1``.
     I2_initializer : ArrayLike or callable, default 0.0
         The initial ``I2``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
-        None (default): feed-forward.
+    {module_keywords}
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
@@ -736,6 +555,7 @@ class Gif(FusedNeuron):
         )
 
 
+@filled
 class CobaLIF(FusedNeuron):
     """brainpy.state's ``CobaLIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.coba_lif``.
 
@@ -755,29 +575,9 @@ class CobaLIF(FusedNeuron):
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
     g_initializer : ArrayLike or callable, default 0.0
         The initial ``g``: a value broadcastable to ``in_size``, or ``init(shape)``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+    {module_keywords}
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
@@ -825,6 +625,7 @@ class CobaLIF(FusedNeuron):
         )
 
 
+@filled
 class ExpIF(FusedNeuron):
     """brainpy.state's ``ExpIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.exp_if``.
 
@@ -842,29 +643,9 @@ class ExpIF(FusedNeuron):
         -65.0, -59.9, 3.48).
     V_initializer : ArrayLike or callable, default -65.0
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+    {module_keywords}
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
@@ -911,6 +692,7 @@ class ExpIF(FusedNeuron):
         )
 
 
+@filled
 class AdExIF(FusedNeuron):
     """brainpy.state's ``AdExIF`` (unitless) whose call runs a whole sequence with ``spikegrad.neuron.adex_if``.
 
@@ -930,29 +712,9 @@ class AdExIF(FusedNeuron):
         The initial ``V``: a value broadcastable to ``in_size``, or ``init(shape)``.
     w_initializer : ArrayLike or callable, default 0.0
         The initial ``w``: a value broadcastable to ``in_size``, or ``init(shape)``.
-    spk_fun : Surrogate or callable, optional
-        The spike function (default ``ReluGrad()``, as brainpy.state).
-    spk_reset : {"soft", "hard"}, default "soft"
-        The reset, as in the function.
-    name : str, optional
-        The module's name.
-    save_every : int, optional
-        The BPTT checkpoint stride, as in the function.
-    w_rec : ArrayLike, callable or brainstate.ParamState, optional
-        The recurrent weight ``[n, n]``, ``n = in_size[-1]``, as in ``LIF``.
+    {module_keywords}
 
-    Returns
-    -------
-    jax.Array
-        Calling the module with ``x`` ``[T, *batch, *in_size]`` (after
-        ``init_state(batch_size)``) returns the spikes ``[T, ...]`` and leaves
-        the states at the last step. ``dt`` comes from ``brainstate.environ``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bad ``spk_reset`` or ``w_rec`` here; bad parameters and inputs
-        raise at the call, as in the function.
+    {module_call}
 
     Examples
     --------
