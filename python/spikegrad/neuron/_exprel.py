@@ -21,22 +21,23 @@ __all__ = ["exprel", "exprel_slope", "exprel_fold"]
 _TERMS = {8: 19, 4: 11, 2: 11}
 
 
-def _series(z, coefficient):
-    terms = _TERMS.get(jnp.dtype(z.dtype).itemsize, 19)
-    acc = jnp.zeros_like(z)
+def _series(z, coefficient, xp):
+    terms = _TERMS.get(z.dtype.itemsize, 19)
+    acc = xp.zeros_like(z)
     for k in reversed(range(terms)):
         acc = acc * z + coefficient(k)
     return acc
 
 
-def _parts(z):
-    """``(exprel(z), exprel'(z))``, elementwise."""
-    near = jnp.abs(z) <= 1.0
-    zf = jnp.where(near, jnp.asarray(2.0, z.dtype), z)  # no 0/0 where the series is taken
-    value_far = (jnp.exp(zf) - 1.0) / zf
+def _parts(z, xp=jnp):
+    """``(exprel(z), exprel'(z))``, elementwise, in jnp or NumPy (``xp``)."""
+    z = xp.asarray(z)
+    near = xp.abs(z) <= 1.0
+    zf = xp.where(near, xp.asarray(2.0, z.dtype), z)  # no 0/0 where the series is taken
+    value_far = (xp.exp(zf) - 1.0) / zf
     slope_far = ((zf - 1.0) * value_far + 1.0) / zf
-    value = jnp.where(near, _series(z, lambda k: 1.0 / math.factorial(k + 1)), value_far)
-    slope = jnp.where(near, _series(z, lambda k: (k + 1) / math.factorial(k + 2)), slope_far)
+    value = xp.where(near, _series(z, lambda k: 1.0 / math.factorial(k + 1), xp), value_far)
+    slope = xp.where(near, _series(z, lambda k: (k + 1) / math.factorial(k + 2), xp), slope_far)
     return value, slope
 
 
@@ -59,9 +60,7 @@ def exprel_slope(z):
 
 
 def exprel_fold(z, xp=jnp):
-    """``exprel(z)`` for folding parameters into kernel constants, in NumPy
-    (``xp=np``, concrete parameters in float64) or jnp (traced ones): a
-    short Taylor branch near 0, where ``expm1(z)/z`` would divide by zero."""
-    small = xp.abs(z) < 1e-4
-    safe = xp.where(small, 1.0, z)
-    return xp.where(small, 1.0 + z * (0.5 + z / 6.0), xp.expm1(safe) / safe)
+    """``exprel(z)`` for folding parameters into kernel constants: in NumPy
+    (``xp=np``, concrete parameters in float64) or as :func:`exprel` (jnp,
+    traced parameters, differentiable)."""
+    return exprel(z) if xp is jnp else _parts(z, xp)[0]

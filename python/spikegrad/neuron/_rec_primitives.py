@@ -175,13 +175,14 @@ rec_bptt_p.def_abstract_eval(_bptt_abstract)
 # ---- the lax.scan form ------------------------------------------------------------
 
 
-def _scan(model, surrogate, params, hard_reset):
-    """``(x, z0, c, w) -> (spikes, states)`` of the scan form."""
+def _scan(model, surrogate, params, hard_reset, stride=1):
+    """``(x, z0, c, w) -> (spikes, states)`` of the scan form, with
+    ``save_every`` checkpoint chunks of ``stride`` steps as ``_recurrent``."""
     check_params(surrogate, params)
     m, spike = _model(model), heaviside(surrogate, params)
 
     def run(x, z0, c, w):
-        spikes, states, _ = scan_recurrent(m, spike, x, tuple(z0), tuple(c), w, hard_reset, 1)
+        spikes, states, _ = scan_recurrent(m, spike, x, tuple(z0), tuple(c), w, hard_reset, stride)
         return spikes, tuple(states)
 
     return run
@@ -191,11 +192,16 @@ def _rows(seq, stride):
     return seq if stride == 1 else seq[checkpoint_steps(seq.shape[0], stride)]
 
 
-def xla_forward(*args, model, surrogate, params, hard_reset, stride, keep, **_):
+def _forward_outputs(f, args, model, stride, keep):
+    """The forward primitive's results from the scan form ``f``: the spikes and
+    the checkpoints every ``stride`` steps (placeholders without ``keep``)."""
     x, z0, c, w = split_forward(model, args)
-    spikes, states = _scan(model, surrogate, params, hard_reset)(x, z0, c, w)
-    saved = [_rows(a, stride) if keep else placeholder(x.dtype) for a in states]
-    return [spikes, *saved]
+    spikes, states = f(x, z0, c, w)
+    return [spikes, *(_rows(a, stride) if keep else placeholder(x.dtype) for a in states)]
+
+
+def xla_forward(*args, model, surrogate, params, hard_reset, stride, keep, **_):
+    return _forward_outputs(_scan(model, surrogate, params, hard_reset), args, model, stride, keep)
 
 
 def xla_tangent(*args, model, surrogate, params, hard_reset, **_):
@@ -245,18 +251,16 @@ def bptt(x, z0, cs, w, saved, ct_spikes, ct_z, *, stride, consts=True, **static)
 
 
 def _scan_jvp(primals, tangents, *, keep, stride, model, surrogate, params, hard_reset, **_):
-    """The forward's JVP as the ``lax.scan`` form's, with ``save_every``
-    checkpoint chunks as ``_recurrent``: JAX linearizes and transposes it."""
-    m, spike = _model(model), heaviside(surrogate, params)
+    """The forward's JVP as the ``lax.scan`` form's, checkpointed every
+    ``stride`` steps: JAX linearizes and transposes it."""
+    f = _scan(model, surrogate, params, hard_reset, stride)
     varying = [i for i, t in enumerate(tangents) if not _is_zero(t)]
 
     def run(*vary):
         args = list(primals)
         for i, v in zip(varying, vary):
             args[i] = v
-        x, z0, c, w = split_forward(model, args)
-        spikes, states, _ = scan_recurrent(m, spike, x, tuple(z0), tuple(c), w, hard_reset, stride)
-        return [spikes, *(_rows(a, stride) if keep else placeholder(x.dtype) for a in states)]
+        return _forward_outputs(f, args, model, stride, keep)
 
     return jax.jvp(run, [primals[i] for i in varying], [tangents[i] for i in varying])
 
