@@ -49,7 +49,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_digits as digits  # noqa: E402  (the shared data, runs, timing and figures)
@@ -262,48 +261,19 @@ def train(cfg: Config, data: digits.Digits | None = None) -> dict:
         runs[lib], fns[lib] = run, (step, trace)
 
     width = max(len(lib) for lib in libraries)
-    n_batches = len(data.x_train) // cfg.batch
     for epoch in range(cfg.epochs):
         order = digits.epoch_order(cfg, epoch, len(data.x_train))
         batches = [(x_train[:, idx], y_train[idx]) for idx in order]
         for lib, run in runs.items():
-            step = fns[lib][0]
-            bar = tqdm(
-                total=n_batches,
-                desc=f"{lib:>{width}} epoch {epoch + 1}/{cfg.epochs}",
-                unit="batch",
-                disable=not cfg.progress,
-                dynamic_ncols=True,
-            )
-            t_start = time.perf_counter()
-            losses, correct = [], 0
-            for b, (x, y) in enumerate(batches):
+
+            def advance(x, y, run=run, step=fns[lib][0]):
                 run.opt_state, loss, n_ok = step(run.opt_state, x, y)
-                loss, n_ok = float(loss), int(n_ok)
-                losses.append(loss)
-                correct += n_ok
-                run.step_time.append(run.train_s + time.perf_counter() - t_start)
-                run.step_loss.append(loss)
-                bar.set_postfix(
-                    dict(loss=f"{loss:.3f}", train=f"{100 * correct / ((b + 1) * cfg.batch):.1f}%"), refresh=False
-                )
-                bar.update()
-            elapsed = time.perf_counter() - t_start
-            run.train_s += elapsed
-            run.epoch_time.append(elapsed)
-            run.epoch_loss.append(float(np.mean(losses)))
-            acc = digits.accuracy(run.evaluate(xs_test), y_test)
-            run.test_time.append(run.train_s)
-            run.test_acc.append(acc)
-            bar.set_postfix(
-                dict(
-                    loss=f"{run.epoch_loss[-1]:.3f}",
-                    train=f"{100 * correct / order.size:.1f}%",
-                    test=f"{100 * acc:.1f}%",
-                    time=f"{elapsed:.2f}s",
-                )
+                return loss, n_ok
+
+            label = f"{lib:>{width}} epoch {epoch + 1}/{cfg.epochs}"
+            digits.train_epoch(
+                run, label, batches, advance, lambda run=run: digits.accuracy(run.evaluate(xs_test), y_test), cfg
             )
-            bar.close()
     return dict(runs=runs, data=data, xs_test=xs_test, trace=fns["spikegrad"][1])
 
 

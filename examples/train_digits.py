@@ -364,6 +364,40 @@ def accuracy(logits, labels) -> float:
     return float(np.mean(np.asarray(jnp.argmax(logits, -1)) == np.asarray(labels)))
 
 
+def train_epoch(run: Run, label: str, batches, advance, test_accuracy, cfg) -> None:
+    """One epoch of ``run`` over ``batches`` behind a progress bar: ``advance(x, y)``
+    takes a training step and returns ``(loss, correct)``; records the step and
+    epoch times and losses, then ``test_accuracy()`` (shared by both examples)."""
+    bar = tqdm(total=len(batches), desc=label, unit="batch", disable=not cfg.progress, dynamic_ncols=True)
+    t_start = time.perf_counter()
+    losses, correct = [], 0
+    for b, (x, y) in enumerate(batches):
+        loss, n_ok = advance(x, y)
+        loss, n_ok = float(loss), int(n_ok)
+        losses.append(loss)
+        correct += n_ok
+        run.step_time.append(run.train_s + time.perf_counter() - t_start)
+        run.step_loss.append(loss)
+        bar.set_postfix(dict(loss=f"{loss:.3f}", train=f"{100 * correct / ((b + 1) * cfg.batch):.1f}%"), refresh=False)
+        bar.update()
+    elapsed = time.perf_counter() - t_start
+    run.train_s += elapsed
+    run.epoch_time.append(elapsed)
+    run.epoch_loss.append(float(np.mean(losses)))
+    acc = test_accuracy()
+    run.test_time.append(run.train_s)
+    run.test_acc.append(acc)
+    bar.set_postfix(
+        dict(
+            loss=f"{run.epoch_loss[-1]:.3f}",
+            train=f"{100 * correct / (len(batches) * cfg.batch):.1f}%",
+            test=f"{100 * acc:.1f}%",
+            time=f"{elapsed:.2f}s",
+        )
+    )
+    bar.close()
+
+
 def train(cfg: Config, data: Digits | None = None) -> dict:
     """Train spikegrad's network (and brainpy.state's twin with ``cfg.compare``);
     returns the runs, the data and the encoded test set."""
@@ -408,43 +442,15 @@ def train(cfg: Config, data: Digits | None = None) -> dict:
         batches = jax.block_until_ready(epoch_inputs(jax.random.fold_in(key, epoch), order))
         encode_s += time.perf_counter() - t_start
         for lib, run in runs.items():
-            bar = tqdm(
-                total=len(batches),
-                desc=f"{lib:>{width}} epoch {epoch + 1}/{cfg.epochs}",
-                unit="batch",
-                disable=not cfg.progress,
-                dynamic_ncols=True,
-            )
-            t_start = time.perf_counter()
-            losses, correct = [], 0
-            for b, (x, y) in enumerate(batches):
+
+            def advance(x, y, run=run):
                 run.params, run.opt_state, loss, n_ok = run.step(run.params, run.opt_state, x, y)
-                loss, n_ok = float(loss), int(n_ok)
-                now = time.perf_counter()
-                losses.append(loss)
-                correct += n_ok
-                run.step_time.append(run.train_s + now - t_start)
-                run.step_loss.append(loss)
-                bar.set_postfix(
-                    dict(loss=f"{loss:.3f}", train=f"{100 * correct / ((b + 1) * cfg.batch):.1f}%"), refresh=False
-                )
-                bar.update()
-            elapsed = time.perf_counter() - t_start
-            run.train_s += elapsed
-            run.epoch_time.append(elapsed)
-            run.epoch_loss.append(float(np.mean(losses)))
-            acc = accuracy(run.evaluate(run.params, xs_test), y_test)
-            run.test_time.append(run.train_s)
-            run.test_acc.append(acc)
-            bar.set_postfix(
-                dict(
-                    loss=f"{run.epoch_loss[-1]:.3f}",
-                    train=f"{100 * correct / order.size:.1f}%",
-                    test=f"{100 * acc:.1f}%",
-                    time=f"{elapsed:.2f}s",
-                )
+                return loss, n_ok
+
+            label = f"{lib:>{width}} epoch {epoch + 1}/{cfg.epochs}"
+            train_epoch(
+                run, label, batches, advance, lambda run=run: accuracy(run.evaluate(run.params, xs_test), y_test), cfg
             )
-            bar.close()
     return dict(runs=runs, data=data, xs_test=xs_test, encode_s=encode_s)
 
 
