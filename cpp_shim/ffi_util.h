@@ -1,12 +1,15 @@
 // Small pieces every FFI handler file uses: the error results (messages
-// start with "spikegrad <op>: ", which the Python tests match) and the
-// rust::Slice views of a buffer's element range that the bridges take.
+// start with "spikegrad <op>: ", which the Python tests match), the guard
+// that keeps exceptions inside a handler, the rust::Slice views of a
+// buffer's element range that the bridges take, and the binding shared by
+// the neuron passes.
 
 #ifndef SPIKEGRAD_CPP_SHIM_FFI_UTIL_H_
 #define SPIKEGRAD_CPP_SHIM_FFI_UTIL_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -28,6 +31,20 @@ inline xla::ffi::Error Finish(std::string_view op, const std::string& error) {
                                    error);
 }
 
+// Runs a handler's body; exceptions (rust::Error from bad input,
+// std::bad_alloc) never leave the handler: they become an ffi::Error.
+template <typename F>
+xla::ffi::Error Guard(std::string_view op, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return Invalid(op, e.what());
+  } catch (...) {
+    return xla::ffi::Error::Internal("spikegrad " + std::string(op) +
+                                     ": unknown C++ exception");
+  }
+}
+
 // Elements [begin, end) of a buffer, read-only or writable.
 template <typename T>
 rust::Slice<const T> In(const xla::ffi::AnyBuffer& b, int64_t begin,
@@ -43,5 +60,19 @@ rust::Slice<T> Out(xla::ffi::AnyBuffer& b, int64_t begin, int64_t end) {
 }
 
 }  // namespace spikegrad
+
+// The binding of every neuron pass (neuron_handlers.cc,
+// recurrent_handlers.cc): operands and results as lists, the model and the
+// surrogate by name, their parameters, the reset and the checkpoint stride.
+#define SPIKEGRAD_NEURON_BINDING()                              \
+  ::xla::ffi::Ffi::Bind()                                       \
+      .Ctx<::xla::ffi::ThreadPool>()                            \
+      .RemainingArgs()                                          \
+      .RemainingRets()                                          \
+      .Attr<std::string_view>("model")                          \
+      .Attr<std::string_view>("surrogate")                      \
+      .Attr<::xla::ffi::Span<const double>>("params")           \
+      .Attr<bool>("hard_reset")                                 \
+      .Attr<int64_t>("stride")
 
 #endif  // SPIKEGRAD_CPP_SHIM_FFI_UTIL_H_

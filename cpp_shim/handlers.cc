@@ -8,7 +8,6 @@
 //       attrs: surrogate (string), params (f64 array)
 
 #include <cstdint>
-#include <exception>
 #include <string>
 #include <string_view>
 
@@ -139,21 +138,6 @@ ffi::Error SurrogateGradImpl(ffi::ThreadPool pool, ffi::AnyBuffer x,
       });
     default:
       return Unsupported(kOp, x.element_type());
-  }
-}
-
-// Exceptions (rust::Error from bad parameters, std::bad_alloc) never leave a
-// handler: they become ffi::Error.
-template <typename F>
-ffi::Error Guard(std::string_view op, F&& f) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return ffi::Error::InvalidArgument(std::string("spikegrad ") +
-                                       std::string(op) + ": " + e.what());
-  } catch (...) {
-    return ffi::Error::Internal(std::string("spikegrad ") + std::string(op) +
-                                ": unknown C++ exception");
   }
 }
 

@@ -26,7 +26,6 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -271,27 +270,12 @@ ffi::Error PassImpl(Pass pass, ffi::ThreadPool pool, ffi::RemainingArgs args,
   });
 }
 
-// Exceptions (rust::Error, std::bad_alloc) never leave a handler.
-template <typename F>
-ffi::Error Guard(Pass pass, F&& f) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return ffi::Error::InvalidArgument("spikegrad " +
-                                       std::string(OpName(pass)) + ": " +
-                                       e.what());
-  } catch (...) {
-    return ffi::Error::Internal("spikegrad " + std::string(OpName(pass)) +
-                                ": unknown C++ exception");
-  }
-}
-
 template <Pass kPass>
 ffi::Error Run(ffi::ThreadPool pool, ffi::RemainingArgs args,
                ffi::RemainingRets rets, std::string_view model,
                std::string_view surrogate, ffi::Span<const double> params,
                bool hard_reset, int64_t stride) {
-  return Guard(kPass, [&] {
+  return Guard(OpName(kPass), [&] {
     return PassImpl(kPass, pool, args, rets, model, surrogate, params,
                     hard_reset, stride);
   });
@@ -300,17 +284,9 @@ ffi::Error Run(ffi::ThreadPool pool, ffi::RemainingArgs args,
 }  // namespace
 }  // namespace spikegrad
 
-#define SPIKEGRAD_NEURON_HANDLER(symbol, pass)                         \
+#define SPIKEGRAD_NEURON_HANDLER(symbol, pass)                           \
   XLA_FFI_DEFINE_HANDLER_SYMBOL(symbol, spikegrad::Run<spikegrad::pass>, \
-                                ffi::Ffi::Bind()                       \
-                                    .Ctx<ffi::ThreadPool>()            \
-                                    .RemainingArgs()                   \
-                                    .RemainingRets()                   \
-                                    .Attr<std::string_view>("model")   \
-                                    .Attr<std::string_view>("surrogate") \
-                                    .Attr<ffi::Span<const double>>("params") \
-                                    .Attr<bool>("hard_reset")          \
-                                    .Attr<int64_t>("stride"))
+                                SPIKEGRAD_NEURON_BINDING())
 
 SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_forward, kForward);
 SPIKEGRAD_NEURON_HANDLER(spikegrad_neuron_tangent, kTangent);

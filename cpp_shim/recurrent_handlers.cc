@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -255,23 +254,15 @@ ffi::Error PassImpl(Pass pass, ffi::ThreadPool pool, ffi::RemainingArgs args,
   return Finish(op, err);
 }
 
-// Exceptions (rust::Error, std::bad_alloc) never leave a handler.
 template <Pass kPass>
 ffi::Error Run(ffi::ThreadPool pool, ffi::RemainingArgs args,
                ffi::RemainingRets rets, std::string_view model,
                std::string_view surrogate, ffi::Span<const double> params,
                bool hard_reset, int64_t stride) {
-  try {
+  return Guard(OpName(kPass), [&] {
     return PassImpl(kPass, pool, args, rets, model, surrogate, params,
                     hard_reset, stride);
-  } catch (const std::exception& e) {
-    return ffi::Error::InvalidArgument("spikegrad " +
-                                       std::string(OpName(kPass)) + ": " +
-                                       e.what());
-  } catch (...) {
-    return ffi::Error::Internal("spikegrad " + std::string(OpName(kPass)) +
-                                ": unknown C++ exception");
-  }
+  });
 }
 
 }  // namespace
@@ -279,15 +270,7 @@ ffi::Error Run(ffi::ThreadPool pool, ffi::RemainingArgs args,
 
 #define SPIKEGRAD_REC_HANDLER(symbol, pass)                              \
   XLA_FFI_DEFINE_HANDLER_SYMBOL(symbol, spikegrad::Run<spikegrad::pass>, \
-                                ffi::Ffi::Bind()                         \
-                                    .Ctx<ffi::ThreadPool>()              \
-                                    .RemainingArgs()                     \
-                                    .RemainingRets()                     \
-                                    .Attr<std::string_view>("model")     \
-                                    .Attr<std::string_view>("surrogate") \
-                                    .Attr<ffi::Span<const double>>("params") \
-                                    .Attr<bool>("hard_reset")            \
-                                    .Attr<int64_t>("stride"))
+                                SPIKEGRAD_NEURON_BINDING())
 
 SPIKEGRAD_REC_HANDLER(spikegrad_neuron_rec_forward, kForward);
 SPIKEGRAD_REC_HANDLER(spikegrad_neuron_rec_bptt, kBptt);

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <exception>
 #include <string>
 #include <string_view>
 
@@ -185,19 +184,6 @@ ffi::Error WgradImpl(ffi::ThreadPool pool, ffi::AnyBuffer s, ffi::AnyBuffer ct,
                                 Out<uint16_t>(*dw, i0 * n_out, i1 * n_out),
                                 batch, n_in, n_out, i0);
       });
-  }
-}
-
-// Exceptions (rust::Error, std::bad_alloc) never leave a handler.
-template <typename F>
-ffi::Error Guard(std::string_view op, F&& f) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return Invalid(op, e.what());
-  } catch (...) {
-    return ffi::Error::Internal("spikegrad " + std::string(op) +
-                                ": unknown C++ exception");
   }
 }
 

@@ -8,6 +8,8 @@
 //! from exponent bits. Working in base 2 saves the two-part `ln 2` reduction of a
 //! base-e exp; a surrogate folds `log2(e)` into its coefficients once per call.
 //! [`exp_neg`] gives `e^a` for `a <= 0` on top of it for callers that have not folded it.
+//! [`exp2`] takes either sign with the same polynomial and two powers of two, so that
+//! `e^a` of any sign needs no reciprocal (the exponential-Euler neurons call it every step).
 //!
 //! Fused multiply-adds (`mul_add`) are exact-then-rounded everywhere: a vector
 //! FMA instruction in the AVX2/AVX-512/NEON kernels, the libm `fma` on a CPU
@@ -82,6 +84,44 @@ impl<R: Real, P: Exp2Fit<R>> ScaledExp2<R, P> {
     }
 }
 
+/// `2^m` for an integer-valued `m` with `1 <= m + EXP_BIAS <= 2 EXP_BIAS`, from
+/// exponent bits: after adding `ROUND_MAGIC` the low mantissa bits hold `m + EXP_BIAS`.
+#[inline(always)]
+fn pow2_int<R: Real>(m: R) -> R {
+    let biased = (m + R::from_f64(f64::from(R::EXP_BIAS))) + R::ROUND_MAGIC;
+    let field = biased.to_bits().wrapping_sub(R::ROUND_MAGIC.to_bits());
+    R::from_bits(field.wrapping_shl(R::MANTISSA_BITS))
+}
+
+/// `2^y` for any `y`, without a division: `y = m1 + m2 + f` with `m1 = round(y/2)`,
+/// `m2 = round(y - m1)` (both subtractions exact) and `f` in `[-1/2, 1/2]`; the
+/// polynomial for `2^f` times two powers of two from exponent bits, each in the
+/// normal range, so that overflow gives inf and underflow rounds once (gradual,
+/// then 0). NaN gives NaN. Relative error as [`exp2_neg`]'s.
+#[inline(always)]
+pub(crate) fn exp2<R: Real>(y: R) -> R {
+    let bias = f64::from(R::EXP_BIAS);
+    // Past these 2^y is inf, or below half the smallest subnormal; the clamps
+    // keep m1 and m2 within pow2_int's range. Comparisons are false for NaN.
+    let hi = R::from_f64(bias + 2.0);
+    let lo = R::from_f64(-(bias + f64::from(R::MANTISSA_BITS) + 2.0));
+    let y = if y > hi {
+        hi
+    } else if y < lo {
+        lo
+    } else {
+        y
+    };
+    let half = y * R::from_f64(0.5);
+    let m1 = (half + R::ROUND_MAGIC) - R::ROUND_MAGIC;
+    let r = y - m1;
+    let m2 = (r + R::ROUND_MAGIC) - R::ROUND_MAGIC;
+    let f = r - m2;
+    let fit = <R::Exp2 as Exp2Fit<R>>::COEFFS;
+    let p = horner_fma(fit.as_ref(), f).mul_add(f, R::from_f64(1.0));
+    p * pow2_int(m1) * pow2_int(m2)
+}
+
 /// `e^a` for `a <= 0` (or NaN): `2^(-a log2 e)`. The rounding of the product adds a
 /// relative error of about `6e-8 |a|` in f32, which never exceeds `2.2e-8` of
 /// `e^0 = 1` in absolute terms, and `1.1e-16 |a|` in f64 (below `1e-13` for `a >= -708`).
@@ -94,6 +134,50 @@ pub(crate) fn exp_neg<R: Real>(a: R) -> R {
 mod tests {
     use super::*;
     use crate::math::{Exp2F32Short, SHORT_EXP2_F32_ERROR};
+
+    #[test]
+    fn exp2_of_any_sign() {
+        // f32 from below its subnormals to past its overflow, against f64's 2^y.
+        for i in -16_000..=13_000 {
+            let y = i as f32 * 0.01;
+            let want = 2f64.powf(f64::from(y));
+            let got = f64::from(exp2(y));
+            if want > f64::from(f32::MAX) {
+                assert_eq!(got, f64::INFINITY, "y={y}");
+            } else if want >= f64::from(f32::MIN_POSITIVE) {
+                assert!(
+                    ((got - want) / want).abs() < 3.5e-7,
+                    "y={y}: {got} vs {want}"
+                );
+            } else {
+                // Subnormal: the polynomial's error and a spacing of the
+                // subnormals (the result and powf's are each rounded to it).
+                let tol = 2f64.powi(-149) + 3.5e-7 * want;
+                assert!((got - want).abs() <= tol, "y={y}: {got} vs {want}");
+            }
+        }
+        for i in -110_000..=103_000 {
+            let y = i as f64 * 0.01;
+            let want = 2f64.powf(y);
+            let got = exp2(y);
+            if want.is_infinite() {
+                assert_eq!(got, f64::INFINITY, "y={y}");
+            } else if want >= f64::MIN_POSITIVE {
+                assert!(
+                    ((got - want) / want).abs() < 1.5e-15,
+                    "y={y}: {got} vs {want}"
+                );
+            } else {
+                // Subnormal, as in f32.
+                let tol = 2f64.powi(-1074) + 1.5e-15 * want;
+                assert!((got - want).abs() <= tol, "y={y}: {got} vs {want}");
+            }
+        }
+        assert!(exp2(f32::NAN).is_nan() && exp2(f64::NAN).is_nan());
+        assert_eq!(exp2(f32::INFINITY), f32::INFINITY);
+        assert_eq!(exp2(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp2(0.0f32), 1.0);
+    }
 
     fn eval<R: Real, P: Exp2Fit<R>>(e: &ScaledExp2<R, P>, z: R) -> R {
         let (p, scale) = e.parts(z);

@@ -22,8 +22,10 @@ pub(crate) fn exprel_and_slope<R: Real>(z: R) -> (R, R) {
     let near = z.abs() <= R::from_f64(SERIES_RADIUS);
     // The closed forms at a safe argument where the series is taken (no 0/0).
     let zf = if near { R::from_f64(2.0) } else { z };
-    let value_far = (exp(zf) - one) / zf;
-    let slope_far = ((zf - one) * value_far + one) / zf;
+    // One division for both (a multiply by the reciprocal costs one more rounding).
+    let inv = one / zf;
+    let value_far = (exp(zf) - one) * inv;
+    let slope_far = ((zf - one) * value_far + one) * inv;
     let value_near = horner_fma(R::EXPREL, z);
     let slope_near = horner_fma(R::EXPREL_SLOPE, z);
     if near {

@@ -4,8 +4,9 @@
 //! - `coeffs`: polynomial coefficients (the `2^f` fits, the `sin(pi r)` and `atanh` series).
 //! - `real`: the [`Real`] trait (f32, f64) the generic functions are written against.
 //! - `poly`: Horner's rule.
-//! - `exp`: `exp_neg` (arguments <= 0), `exp2_neg`, and `ScaledExp2` (`a 2^-z`), which
-//!   formulas reach through `special` (MultiGaussian uses `ScaledExp2` directly).
+//! - `exp`: `exp_neg` (arguments <= 0), `exp2_neg`, `exp2` (any sign, no division) and
+//!   `ScaledExp2` (`a 2^-z`), which formulas reach through `special` (MultiGaussian uses
+//!   `ScaledExp2` directly).
 //! - `special`: `exp` of any sign, `gaussian`, `ln`, `sinpi`, `logistic_slope`, `round`,
 //!   `parity_sign`.
 //! - `exprel`: `(e^z - 1)/z` and its slope, the exponential-Euler factor.

@@ -11,8 +11,7 @@
 //! ```
 
 use super::exp_if::{v_next, v_next_jvp, v_next_vjp, DELTA, H, RES, RESET, REST, TH, VT};
-use super::lif::{u_cotangent, u_tangent};
-use super::model::{reset, reset_jvp, reset_vjp, scaled, Model};
+use super::model::{reset, reset_jvp, reset_vjp, threshold_u, Model};
 use crate::math::Real;
 
 /// brainpy.state's AdExIF.
@@ -29,15 +28,7 @@ impl Model<2, 10> for AdExIf {
         "h", "V_rest", "R", "V_th", "V_reset", "V_T", "delta_T", "k_w", "a", "b",
     ];
 
-    #[inline(always)]
-    fn scale<R: Real>(c: &[R; 10]) -> R {
-        R::from_f64(1.0) / (c[TH] - c[RESET])
-    }
-
-    #[inline(always)]
-    fn u<R: Real>(c: &[R; 10], k: R, z: &[R; 2]) -> R {
-        scaled(z[0], c[TH], k)
-    }
+    threshold_u!(2, 10);
 
     #[inline(always)]
     fn step<R: Real, const HARD: bool>(c: &[R; 10], z: &[R; 2], x: R, s: R) -> [R; 2] {
@@ -45,20 +36,6 @@ impl Model<2, 10> for AdExIf {
         let (u, _) = reset::<R, HARD>(z[0], c[TH], c[RESET], s);
         let v = v_next(c[H], c[REST], c[VT], c[DELTA], u, c[RES] * (x - w1));
         [v, w1 + c[KW] * (c[A] * (v - c[REST]) - w1)]
-    }
-
-    #[inline(always)]
-    fn u_jvp<R: Real>(c: &[R; 10], k: R, z: &[R; 2], dz: &[R; 2], dc: &[R; 10]) -> R {
-        u_tangent(k, Self::u(c, k, z), dz[0], dc[TH], dc[RESET])
-    }
-
-    #[inline(always)]
-    fn u_vjp<R: Real>(c: &[R; 10], k: R, z: &[R; 2], w: R, lz: &mut [R; 2], lc: &mut [R; 10]) {
-        let u = Self::u(c, k, z);
-        let (mut lth, mut lreset) = (lc[TH], lc[RESET]);
-        lz[0] = lz[0] + u_cotangent(k, u, w, &mut lth, &mut lreset);
-        lc[TH] = lth;
-        lc[RESET] = lreset;
     }
 
     #[inline(always)]

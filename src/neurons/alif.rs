@@ -7,8 +7,7 @@
 //! V' = decay (V - r s) + bias + drive x,   a' = decay_a (a + s)
 //! ```
 
-use super::lif::{u_cotangent, u_tangent};
-use super::model::{reset, reset_jvp, reset_vjp, scaled, Model};
+use super::model::{reset, reset_jvp, reset_vjp, scaled, u_cotangent, u_tangent, Model};
 use crate::math::Real;
 
 /// brainpy.state's ALIF.

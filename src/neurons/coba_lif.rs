@@ -11,8 +11,7 @@
 //! V' = U + h exprel(-h (1 + q)) F           (dt J = -h (1 + q): depends on g')
 //! ```
 
-use super::lif::{u_cotangent, u_tangent};
-use super::model::{reset, reset_jvp, reset_vjp, scaled, Model};
+use super::model::{reset, reset_jvp, reset_vjp, threshold_u, Model};
 use crate::math::{exprel_and_slope, Real};
 
 /// brainpy.state's CobaLIF.
@@ -31,15 +30,7 @@ impl Model<2, 7> for CobaLif {
     const STATES: [&'static str; 2] = ["V", "g"];
     const CONSTS: [&'static str; 7] = ["h", "V_rest", "R", "E", "V_th", "V_reset", "decay_syn"];
 
-    #[inline(always)]
-    fn scale<R: Real>(c: &[R; 7]) -> R {
-        R::from_f64(1.0) / (c[TH] - c[RESET])
-    }
-
-    #[inline(always)]
-    fn u<R: Real>(c: &[R; 7], k: R, z: &[R; 2]) -> R {
-        scaled(z[0], c[TH], k)
-    }
+    threshold_u!(2, 7);
 
     #[inline(always)]
     fn step<R: Real, const HARD: bool>(c: &[R; 7], z: &[R; 2], x: R, s: R) -> [R; 2] {
@@ -49,20 +40,6 @@ impl Model<2, 7> for CobaLif {
         let f = q * (c[E] - u) - (u - c[REST]);
         let (e1, _) = exprel_and_slope(-(c[H] * (R::from_f64(1.0) + q)));
         [u + c[H] * e1 * f, g]
-    }
-
-    #[inline(always)]
-    fn u_jvp<R: Real>(c: &[R; 7], k: R, z: &[R; 2], dz: &[R; 2], dc: &[R; 7]) -> R {
-        u_tangent(k, Self::u(c, k, z), dz[0], dc[TH], dc[RESET])
-    }
-
-    #[inline(always)]
-    fn u_vjp<R: Real>(c: &[R; 7], k: R, z: &[R; 2], w: R, lz: &mut [R; 2], lc: &mut [R; 7]) {
-        let u = Self::u(c, k, z);
-        let (mut lth, mut lreset) = (lc[TH], lc[RESET]);
-        lz[0] = lz[0] + u_cotangent(k, u, w, &mut lth, &mut lreset);
-        lc[TH] = lth;
-        lc[RESET] = lreset;
     }
 
     #[inline(always)]

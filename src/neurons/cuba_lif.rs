@@ -9,8 +9,7 @@
 //! g' = decay_syn g + x,   V' = decay (V - r s) + bias + drive g'
 //! ```
 
-use super::lif::{u_cotangent, u_tangent};
-use super::model::{reset, reset_jvp, reset_vjp, scaled, Model};
+use super::model::{reset, reset_jvp, reset_vjp, threshold_u, Model};
 use crate::math::Real;
 
 /// brainpy.state's CubaLIF.
@@ -28,35 +27,13 @@ impl Model<2, 6> for CubaLif {
     const STATES: [&'static str; 2] = ["V", "g"];
     const CONSTS: [&'static str; 6] = ["decay", "bias", "drive", "V_th", "V_reset", "decay_syn"];
 
-    #[inline(always)]
-    fn scale<R: Real>(c: &[R; 6]) -> R {
-        R::from_f64(1.0) / (c[TH] - c[RESET])
-    }
-
-    #[inline(always)]
-    fn u<R: Real>(c: &[R; 6], k: R, z: &[R; 2]) -> R {
-        scaled(z[0], c[TH], k)
-    }
+    threshold_u!(2, 6);
 
     #[inline(always)]
     fn step<R: Real, const HARD: bool>(c: &[R; 6], z: &[R; 2], x: R, s: R) -> [R; 2] {
         let g = c[DECAY_SYN] * z[1] + x;
         let (u, _) = reset::<R, HARD>(z[0], c[TH], c[RESET], s);
         [c[DECAY] * u + (c[BIAS] + c[DRIVE] * g), g]
-    }
-
-    #[inline(always)]
-    fn u_jvp<R: Real>(c: &[R; 6], k: R, z: &[R; 2], dz: &[R; 2], dc: &[R; 6]) -> R {
-        u_tangent(k, Self::u(c, k, z), dz[0], dc[TH], dc[RESET])
-    }
-
-    #[inline(always)]
-    fn u_vjp<R: Real>(c: &[R; 6], k: R, z: &[R; 2], w: R, lz: &mut [R; 2], lc: &mut [R; 6]) {
-        let u = Self::u(c, k, z);
-        let (mut lth, mut lreset) = (lc[TH], lc[RESET]);
-        lz[0] = lz[0] + u_cotangent(k, u, w, &mut lth, &mut lreset);
-        lc[TH] = lth;
-        lc[RESET] = lreset;
     }
 
     #[inline(always)]

@@ -16,8 +16,7 @@
 //! through brainpy.state's `exp_euler_step`. Past the clamp (`a >= 20`) the
 //! exponential's slope is 0.
 
-use super::lif::{u_cotangent, u_tangent};
-use super::model::{reset, reset_jvp, reset_vjp, scaled, Model};
+use super::model::{reset, reset_jvp, reset_vjp, threshold_u, Model};
 use crate::math::{exp, exprel_and_slope, Real};
 
 /// brainpy.state's ExpIF.
@@ -114,34 +113,12 @@ impl Model<1, 7> for ExpIf {
     const STATES: [&'static str; 1] = ["V"];
     const CONSTS: [&'static str; 7] = ["h", "V_rest", "R", "V_th", "V_reset", "V_T", "delta_T"];
 
-    #[inline(always)]
-    fn scale<R: Real>(c: &[R; 7]) -> R {
-        R::from_f64(1.0) / (c[TH] - c[RESET])
-    }
-
-    #[inline(always)]
-    fn u<R: Real>(c: &[R; 7], k: R, z: &[R; 1]) -> R {
-        scaled(z[0], c[TH], k)
-    }
+    threshold_u!(1, 7);
 
     #[inline(always)]
     fn step<R: Real, const HARD: bool>(c: &[R; 7], z: &[R; 1], x: R, s: R) -> [R; 1] {
         let (u, _) = reset::<R, HARD>(z[0], c[TH], c[RESET], s);
         [v_next(c[H], c[REST], c[VT], c[DELTA], u, c[RES] * x)]
-    }
-
-    #[inline(always)]
-    fn u_jvp<R: Real>(c: &[R; 7], k: R, z: &[R; 1], dz: &[R; 1], dc: &[R; 7]) -> R {
-        u_tangent(k, Self::u(c, k, z), dz[0], dc[TH], dc[RESET])
-    }
-
-    #[inline(always)]
-    fn u_vjp<R: Real>(c: &[R; 7], k: R, z: &[R; 1], w: R, lz: &mut [R; 1], lc: &mut [R; 7]) {
-        let u = Self::u(c, k, z);
-        let (mut lth, mut lreset) = (lc[TH], lc[RESET]);
-        lz[0] = lz[0] + u_cotangent(k, u, w, &mut lth, &mut lreset);
-        lc[TH] = lth;
-        lc[RESET] = lreset;
     }
 
     #[inline(always)]

@@ -17,8 +17,7 @@
 //!
 //! `max`'s derivative splits evenly at a tie, as jax's.
 
-use super::lif::{u_cotangent, u_tangent};
-use super::model::{reset, reset_jvp, reset_vjp, Model};
+use super::model::{reset, reset_jvp, reset_vjp, u_cotangent, u_tangent, Model};
 use crate::math::Real;
 
 /// brainpy.state's Gif.

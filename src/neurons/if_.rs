@@ -10,8 +10,7 @@
 //! It is [`super::lif`] with `V_reset = V_rest = 0`: the same shared reset and
 //! `u` derivatives, with a zero `V_reset` that has no tangent.
 
-use super::lif::{u_cotangent, u_tangent};
-use super::model::{reset, reset_jvp, reset_vjp, scaled, Model};
+use super::model::{reset, reset_jvp, reset_vjp, scaled, u_cotangent, u_tangent, Model};
 use crate::math::Real;
 
 /// brainpy.state's IF.

@@ -8,7 +8,7 @@
 //! V'   = decay (V - r s) + bias + drive x     r = V_th - V_reset (soft) or V - V_reset (hard)
 //! ```
 
-use super::model::{reset, reset_jvp, reset_vjp, scaled, Model};
+use super::model::{reset, reset_jvp, reset_vjp, threshold_u, Model};
 use crate::math::Real;
 
 /// brainpy.state's LIF.
@@ -20,58 +20,17 @@ const DRIVE: usize = 2;
 const TH: usize = 3;
 const RESET: usize = 4;
 
-/// `du` of `u = (V - V_th) k`, `k = 1/(V_th - V_reset)`, given `u` and the
-/// tangents of `V`, `V_th` and `V_reset` (shared with the models whose `u` has
-/// this form, up to an offset of the threshold).
-#[inline(always)]
-pub(crate) fn u_tangent<R: Real>(k: R, u: R, dv: R, dth: R, dreset: R) -> R {
-    // d[(V - th)/(th - rs)] = k (dV - dth) - u k (dth - drs)
-    k * (dv - dth - u * (dth - dreset))
-}
-
-/// The transpose of [`u_tangent`] for the cotangent `w` of `u`: returns
-/// `l_V` and adds to the cotangents of `V_th` and `V_reset`.
-#[inline(always)]
-pub(crate) fn u_cotangent<R: Real>(k: R, u: R, w: R, lth: &mut R, lreset: &mut R) -> R {
-    let wk = w * k;
-    *lth = *lth - wk * (R::from_f64(1.0) + u);
-    *lreset = *lreset + wk * u;
-    wk
-}
-
 impl Model<1, 5> for Lif {
     const NAME: &'static str = "lif";
     const STATES: [&'static str; 1] = ["V"];
     const CONSTS: [&'static str; 5] = ["decay", "bias", "drive", "V_th", "V_reset"];
 
-    #[inline(always)]
-    fn scale<R: Real>(c: &[R; 5]) -> R {
-        R::from_f64(1.0) / (c[TH] - c[RESET])
-    }
-
-    #[inline(always)]
-    fn u<R: Real>(c: &[R; 5], k: R, z: &[R; 1]) -> R {
-        scaled(z[0], c[TH], k)
-    }
+    threshold_u!(1, 5);
 
     #[inline(always)]
     fn step<R: Real, const HARD: bool>(c: &[R; 5], z: &[R; 1], x: R, s: R) -> [R; 1] {
         let (u, _) = reset::<R, HARD>(z[0], c[TH], c[RESET], s);
         [c[DECAY] * u + (c[BIAS] + c[DRIVE] * x)]
-    }
-
-    #[inline(always)]
-    fn u_jvp<R: Real>(c: &[R; 5], k: R, z: &[R; 1], dz: &[R; 1], dc: &[R; 5]) -> R {
-        u_tangent(k, Self::u(c, k, z), dz[0], dc[TH], dc[RESET])
-    }
-
-    #[inline(always)]
-    fn u_vjp<R: Real>(c: &[R; 5], k: R, z: &[R; 1], w: R, lz: &mut [R; 1], lc: &mut [R; 5]) {
-        let u = Self::u(c, k, z);
-        let (mut lth, mut lreset) = (lc[TH], lc[RESET]);
-        lz[0] = lz[0] + u_cotangent(k, u, w, &mut lth, &mut lreset);
-        lc[TH] = lth;
-        lc[RESET] = lreset;
     }
 
     #[inline(always)]

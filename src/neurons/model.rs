@@ -113,3 +113,62 @@ pub(crate) fn reset_vjp<R: Real, const HARD: bool>(
 pub(crate) fn scaled<R: Real>(v: R, theta: R, k: R) -> R {
     (v - theta) * k
 }
+
+/// `du` of `u = (V - V_th) k`, `k = 1/(V_th - V_reset)`, given `u` and the
+/// tangents of `V`, `V_th` and `V_reset` (shared with the models whose `u` has
+/// this form, up to an offset of the threshold).
+#[inline(always)]
+pub(crate) fn u_tangent<R: Real>(k: R, u: R, dv: R, dth: R, dreset: R) -> R {
+    // d[(V - th)/(th - rs)] = k (dV - dth) - u k (dth - drs)
+    k * (dv - dth - u * (dth - dreset))
+}
+
+/// The transpose of [`u_tangent`] for the cotangent `w` of `u`: returns
+/// `l_V` and adds to the cotangents of `V_th` and `V_reset`.
+#[inline(always)]
+pub(crate) fn u_cotangent<R: Real>(k: R, u: R, w: R, lth: &mut R, lreset: &mut R) -> R {
+    let wk = w * k;
+    *lth = *lth - wk * (R::from_f64(1.0) + u);
+    *lreset = *lreset + wk * u;
+    wk
+}
+
+/// `scale`, `u`, `u_jvp` and `u_vjp` of a model whose threshold is a
+/// constant: `u = (V - V_th) k`, `k = 1/(V_th - V_reset)`, `V = z[0]`,
+/// `V_th = c[TH]`, `V_reset = c[RESET]` (the model's own `TH` and `RESET`).
+/// Expands inside `impl Model<S, C>`, given `S` and `C`.
+macro_rules! threshold_u {
+    ($s:literal, $c:literal) => {
+        #[inline(always)]
+        fn scale<R: Real>(c: &[R; $c]) -> R {
+            R::from_f64(1.0) / (c[TH] - c[RESET])
+        }
+
+        #[inline(always)]
+        fn u<R: Real>(c: &[R; $c], k: R, z: &[R; $s]) -> R {
+            $crate::neurons::model::scaled(z[0], c[TH], k)
+        }
+
+        #[inline(always)]
+        fn u_jvp<R: Real>(c: &[R; $c], k: R, z: &[R; $s], dz: &[R; $s], dc: &[R; $c]) -> R {
+            $crate::neurons::model::u_tangent(k, Self::u(c, k, z), dz[0], dc[TH], dc[RESET])
+        }
+
+        #[inline(always)]
+        fn u_vjp<R: Real>(
+            c: &[R; $c],
+            k: R,
+            z: &[R; $s],
+            w: R,
+            lz: &mut [R; $s],
+            lc: &mut [R; $c],
+        ) {
+            let (mut lth, mut lreset) = (lc[TH], lc[RESET]);
+            let u = Self::u(c, k, z);
+            lz[0] = lz[0] + $crate::neurons::model::u_cotangent(k, u, w, &mut lth, &mut lreset);
+            lc[TH] = lth;
+            lc[RESET] = lreset;
+        }
+    };
+}
+pub(crate) use threshold_u;
