@@ -89,57 +89,129 @@ fn axpy<R: NeuronReal>(acc: &mut [R], a: R, v: &[R]) {
     }
 }
 
-/// Lanes of the dot products: partial sums interleaved over the elements.
-const L: usize = 8;
+/// Rows of `delta` per tile of the recurrent cotangent's product: with
+/// [`tile_width`] columns, 16 vector accumulators (AVX-512), and each `wt`
+/// load serves this many rows.
+const MR: usize = 8;
 
-/// The dot product from its lane sums and the tail past the last full lane
-/// group: one fixed order, shared by [`dot`] and [`dot4`].
-#[inline(always)]
-fn finish<R: NeuronReal>(part: [R; L], a: &[R], b: &[R]) -> R {
-    let mut sum =
-        ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
-    for (x, y) in a.iter().zip(b) {
-        sum = sum + *x * *y;
-    }
-    sum
-}
+/// `wt`'s rows are padded to a multiple of this many columns, so that every
+/// tile reads whole `[R; NR]` arrays (both tile widths divide it).
+const PAD: usize = 32;
 
-/// `dot(a, b)` in [`L`] interleaved partial sums (a fixed order). Whole
-/// lane groups through iterators: no bounds checks, so the loop vectorizes.
-#[inline(always)]
-fn dot<R: NeuronReal>(a: &[R], b: &[R]) -> R {
-    let (b8, b_tail) = b.as_chunks::<L>();
-    let (a8, a_tail) = a[..b.len()].as_chunks::<L>();
-    let mut part = [zero::<R>(); L];
-    for (x, y) in a8.iter().zip(b8) {
-        for l in 0..L {
-            part[l] = part[l] + x[l] * y[l];
+/// `w` `[n, n]` transposed into `wt` `[n, np]` (`wt[k, j] = w[j, k]`), the
+/// columns past `n` zero: the product below then reads rows of `wt`.
+fn transpose<R: NeuronReal>(w: &Grid<'_, R>, n: usize, np: usize) -> Vec<R> {
+    let mut wt = vec![zero::<R>(); n * np];
+    for j in 0..n {
+        for (k, &v) in w.row(j, 0..n).iter().enumerate() {
+            wt[k * np + j] = v;
         }
     }
-    finish(part, a_tail, b_tail)
+    wt
 }
 
-/// Four [`dot`]s against the same `b` (each `b` load serves four rows), bit
-/// for bit equal to four calls of [`dot`].
+/// One tile of `delta @ w^T`: rows `d` (`n` each) against the `NR` columns
+/// from `j0` of `wt`, accumulated over `k` in ascending order with fused
+/// multiply-adds, so every entry's sum has one order whatever the tile's
+/// row count `M`. The accumulators are a fixed-size array: LLVM keeps them
+/// in vector registers.
 #[inline(always)]
-fn dot4<R: NeuronReal>(a: [&[R]; 4], b: &[R]) -> [R; 4] {
-    let (b8, b_tail) = b.as_chunks::<L>();
-    let split: [(&[[R; L]], &[R]); 4] = from_fn(|q| a[q][..b.len()].as_chunks::<L>());
-    let mut part = [[zero::<R>(); L]; 4];
-    let rows = split[0]
-        .0
-        .iter()
-        .zip(split[1].0)
-        .zip(split[2].0)
-        .zip(split[3].0);
-    for ((((x0, x1), x2), x3), y) in rows.zip(b8) {
-        for (q, x) in [x0, x1, x2, x3].into_iter().enumerate() {
-            for l in 0..L {
-                part[q][l] = part[q][l] + x[l] * y[l];
+fn tile<R: NeuronReal, const M: usize, const NR: usize>(
+    wt: &[R],
+    np: usize,
+    d: [&[R]; M],
+    j0: usize,
+) -> [[R; NR]; M] {
+    let n = d[0].len();
+    let d: [&[R]; M] = from_fn(|r| &d[r][..n]);
+    let mut acc = [[zero::<R>(); NR]; M];
+    for k in 0..n {
+        let wk: &[R; NR] = wt[k * np + j0..k * np + j0 + NR].try_into().unwrap();
+        for r in 0..M {
+            let a = d[r][k];
+            for c in 0..NR {
+                acc[r][c] = a.mul_add(wk[c], acc[r][c]);
             }
         }
     }
-    from_fn(|q| finish(part[q], split[q].1, b_tail))
+    acc
+}
+
+/// The tile of rows `b..b + M`, columns `j0..j0 + w` of `rec`, unless every
+/// `g'` of it is zero (the entries are multiplied by `g'`; skipping is exact).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn tile_rows<R: NeuronReal, const M: usize, const NR: usize>(
+    n: usize,
+    np: usize,
+    wt: &[R],
+    delta: &[R],
+    g: &[R],
+    rec: &mut [R],
+    b: usize,
+    j0: usize,
+    w: usize,
+) {
+    let live = (b..b + M).any(|r| g[r * n + j0..r * n + j0 + w].iter().any(|&v| v != zero()));
+    if !live {
+        return;
+    }
+    let acc = tile::<R, M, NR>(
+        wt,
+        np,
+        from_fn(|r| &delta[(b + r) * n..(b + r + 1) * n]),
+        j0,
+    );
+    for r in 0..M {
+        let at = (b + r) * n + j0;
+        rec[at..at + w].copy_from_slice(&acc[r][..w]);
+    }
+}
+
+/// `rec[b, j] = sum_k delta[b, k] w[j, k]` for the rows `b` of `delta` (rows
+/// of `n`) and the columns `j` where some `g'` of the tile is nonzero; the
+/// other entries are left as they were. `wt` from [`transpose`]. Column
+/// panels outside, tiles of [`MR`] rows inside (then 4, then 1 for the last
+/// rows), so a panel of `wt` serves every row from the cache.
+#[inline(always)]
+fn rec_product<R: NeuronReal, const NR: usize>(
+    n: usize,
+    np: usize,
+    wt: &[R],
+    delta: &[R],
+    g: &[R],
+    rec: &mut [R],
+) {
+    if n == 0 {
+        return;
+    }
+    let rows = delta.len() / n;
+    for j0 in (0..n).step_by(NR) {
+        let w = NR.min(n - j0);
+        let mut b = 0;
+        while b + MR <= rows {
+            tile_rows::<R, MR, NR>(n, np, wt, delta, g, rec, b, j0, w);
+            b += MR;
+        }
+        while b + 4 <= rows {
+            tile_rows::<R, 4, NR>(n, np, wt, delta, g, rec, b, j0, w);
+            b += 4;
+        }
+        while b < rows {
+            tile_rows::<R, 1, NR>(n, np, wt, delta, g, rec, b, j0, w);
+            b += 1;
+        }
+    }
+}
+
+/// Columns per tile: two AVX-512 vectors of `R`.
+#[inline(always)]
+fn tile_width<R>() -> usize {
+    if std::mem::size_of::<R>() == 4 {
+        32
+    } else {
+        16
+    }
 }
 
 /// A block's per-neuron constants and `k = 1 / (V_th - V_reset)`.
@@ -280,10 +352,11 @@ pub fn rec_bptt_block<
     let mut lam = vec![[zero::<R>(); S]; nb];
     let mut lc = vec![[zero::<R>(); C]; if CONSTS { nb } else { 0 }];
     // Per step: the inputs' cotangents, the reset spikes' and the recurrent
-    // spikes' (`dot(delta, w[j, :])` where `g' != 0`), and the rows to dot.
+    // spikes' (`delta @ w^T` where `g' != 0`).
     let (mut delta, mut ct_s) = (vec![zero::<R>(); nb], vec![zero::<R>(); nb]);
     let mut rec = vec![zero::<R>(); nb];
-    let mut live: Vec<usize> = Vec::with_capacity(nb / n.max(1));
+    let np = n.div_ceil(PAD) * PAD;
+    let wt = transpose(&io.w, n, np);
     let gw = io.gw.row_mut(0, 0..n * n);
     for j in (0..steps.div_ceil(stride)).rev() {
         let t0 = j * stride;
@@ -360,27 +433,17 @@ pub fn rec_bptt_block<
                 ct_s[idx] = cs;
             }
             ct_x.copy_from_slice(&delta);
-            // Per presynaptic neuron j, one read of w[j, :] and gw[j, :] for
-            // all the block's rows: the recurrent spikes' cotangent where
-            // g' != 0, the weight gradient where j spiked.
+            // The recurrent spikes' cotangent where g' != 0, as a product
+            // of register tiles.
+            let g = &gs[prev..prev + nb];
+            if tile_width::<R>() == 32 {
+                rec_product::<R, 32>(n, np, &wt, &delta, g, &mut rec);
+            } else {
+                rec_product::<R, 16>(n, np, &wt, &delta, g, &mut rec);
+            }
+            // The weight gradient, event-driven: `s_j delta` into `gw[j, :]`
+            // for the spiking `j` of each row.
             for jn in 0..n {
-                let wr = io.w.row(jn, 0..n);
-                live.clear();
-                live.extend(
-                    (0..nb)
-                        .step_by(n)
-                        .filter(|&base| gs[prev + base + jn] != zero()),
-                );
-                let mut groups = live.chunks_exact(4);
-                for g4 in &mut groups {
-                    let d = dot4(from_fn(|q| &delta[g4[q]..g4[q] + n]), wr);
-                    for q in 0..4 {
-                        rec[g4[q] + jn] = d[q];
-                    }
-                }
-                for &base in groups.remainder() {
-                    rec[base + jn] = dot(&delta[base..base + n], wr);
-                }
                 let gwr = &mut gw[jn * n..(jn + 1) * n];
                 for base in (0..nb).step_by(n) {
                     let sp = ss[prev + base + jn];
