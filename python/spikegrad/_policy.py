@@ -83,8 +83,9 @@ XLA_GRAD_DTYPES = frozenset({"bfloat16"})
 #: fused neurons to the ``lax.scan`` form; ``pallas`` opts in to the kernels.
 GPU_KERNELS_VALIDATED = False
 #: Whether ``auto`` differentiates the recurrent fused neurons (``w_rec=``)
-#: with their BPTT kernel. Measured 0.5x-0.74x the ``lax.scan`` form's
-#: ``jit(grad)`` (docs/perf.md, "Recurrent fused neurons"), so ``auto`` runs
+#: with their BPTT kernel. Measured 0.5x-1.1x the ``lax.scan`` form's
+#: ``jit(grad)`` (docs/perf.md, "Recurrent BPTT kernel with a tiled recurrent
+#: product"), not consistently faster, so ``auto`` runs
 #: the fused forward kernel alone (1.2x-1.8x) and differentiates the scan
 #: form; ``native`` runs the BPTT kernel too.
 RECURRENT_BPTT_KERNEL = False

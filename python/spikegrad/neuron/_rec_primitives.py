@@ -47,7 +47,7 @@ from jax.interpreters import ad, batching, mlir
 
 from .. import _policy
 from .._formulas import check_params
-from ._lowering import heaviside
+from ._lowering import _program_argument, heaviside
 from ._models import model as _model
 from ._primitives import checkpoint_rows, checkpoint_steps, placeholder
 from ._recurrent import scan_recurrent
@@ -442,7 +442,15 @@ def _cpu_rule(prim):
             static.update(lowering=lowering, **({"keep": keep} if prim is rec_forward_p else {"consts": consts}))
             return scan(ctx, *operands, **static)
         target = FORWARD_TARGET if prim is rec_forward_p else (BPTT_TARGET if consts else BPTT_STATES_TARGET)
-        return jax.ffi.ffi_lowering(target)(
+        # BPTT writes ct_x over ct_spikes (the kernel reads a step's row of it
+        # before writing that row of ct_x): one [T, *shape] buffer less at its
+        # peak; not over a parameter of the program, which XLA would copy.
+        aliases = None
+        if prim is rec_bptt_p:
+            s, c = _counts(model)
+            ct_spikes = 2 + 2 * s + c
+            aliases = None if _program_argument(operands[ct_spikes]) else {ct_spikes: 0}
+        return jax.ffi.ffi_lowering(target, operand_output_aliases=aliases)(
             ctx,
             *operands,
             model=model,
