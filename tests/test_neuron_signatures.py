@@ -67,7 +67,8 @@ def test_every_argument_is_documented(name):
     each model's own entries they document every argument of the function and the module."""
     for obj, skip in ((_function(name), set()), (getattr(neuron, MODELS[name].class_name), {"self"})):
         doc = inspect.getdoc(obj)
-        assert "{" not in doc.split("Examples")[0].replace('{"soft", "hard"}', ""), f"{obj.__name__}: a block left unfilled"
+        text = doc.split("Examples")[0].replace('{"soft", "hard"}', "")
+        assert "{" not in text, f"{obj.__name__}: a block left unfilled"
         target = obj.__init__ if inspect.isclass(obj) else obj
         args = set(inspect.signature(target).parameters) - skip
         assert args <= _documented(doc), (obj.__name__, args - _documented(doc))
