@@ -57,7 +57,7 @@ use crate::kernels::GradKernel;
 /// stack: the compute loops then touch only memory the compiler knows is
 /// unaliased, and vectorize (over the operands' own rows the vectorizer's
 /// run-time alias checks exceeded its budget and the loops stayed scalar).
-const W: usize = 64;
+pub(super) const W: usize = 64;
 
 /// Neurons per block. The passes walk a block's tiles one chunk of steps
 /// (or BPTT segment) at a time, so each chunk streams `BLOCK` contiguous
@@ -167,7 +167,7 @@ pub struct Bptt<'a, E, R, const S: usize, const C: usize> {
     pub ct_c: [GridMut<'a, R>; C],
 }
 
-type Tile<R> = [R; W];
+pub(super) type Tile<R> = [R; W];
 
 /// Runs `body` for each full tile of the columns `range` with `w` the
 /// constant `W` (so the tile copies compile to fixed-size vector moves), then
@@ -237,14 +237,15 @@ fn stores<R: NeuronReal, const K: usize>(
     }
 }
 
-/// Element `j` of each tile.
+/// Element `j` of each tile: one neuron's states or constants (also the
+/// recurrent passes').
 #[inline(always)]
-fn col<R: NeuronReal, const K: usize>(t: &[Tile<R>; K], j: usize) -> [R; K] {
+pub(super) fn col<R: NeuronReal, const K: usize>(t: &[Tile<R>; K], j: usize) -> [R; K] {
     from_fn(|k| t[k][j])
 }
 
 #[inline(always)]
-fn set_col<R: NeuronReal, const K: usize>(t: &mut [Tile<R>; K], j: usize, v: [R; K]) {
+pub(super) fn set_col<R: NeuronReal, const K: usize>(t: &mut [Tile<R>; K], j: usize, v: [R; K]) {
     for k in 0..K {
         t[k][j] = v[k];
     }

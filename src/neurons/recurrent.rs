@@ -43,6 +43,7 @@ use std::array::from_fn;
 use std::ops::Range;
 
 use super::model::Model;
+use super::passes::{col, set_col, Tile, W};
 use super::{Grid, GridMut, NeuronReal};
 use crate::kernels::GradKernel;
 
@@ -76,12 +77,6 @@ pub struct RecBptt<'a, R, const S: usize, const C: usize> {
     pub gw: GridMut<'a, R>,
 }
 
-/// Neurons per tile (the feed-forward passes' width: four AVX-512 vectors
-/// of f32, independent neurons that hide the step's latency).
-const W: usize = 64;
-
-type Tile<R> = [R; W];
-
 #[inline(always)]
 fn zero<R: NeuronReal>() -> R {
     R::from_f64(0.0)
@@ -102,19 +97,6 @@ fn spike<R: NeuronReal>(u: R) -> R {
 fn axpy<R: NeuronReal>(acc: &mut [R], a: R, v: &[R]) {
     for (y, &x) in acc.iter_mut().zip(v) {
         *y = *y + a * x;
-    }
-}
-
-/// Element `j` of each tile: one neuron's states or constants.
-#[inline(always)]
-fn col<R: NeuronReal, const K: usize>(t: &[Tile<R>; K], j: usize) -> [R; K] {
-    from_fn(|k| t[k][j])
-}
-
-#[inline(always)]
-fn set_col<R: NeuronReal, const K: usize>(t: &mut [Tile<R>; K], j: usize, v: [R; K]) {
-    for k in 0..K {
-        t[k][j] = v[k];
     }
 }
 
