@@ -1,7 +1,7 @@
 //! The LIF neuron with a refractory period of brainpy.state
 //! (`brainpy.state.LIFRef`), unitless: [`super::lif`]'s step with the clock of
 //! [`super::refractory`]. Constants `c = [decay, bias, drive, V_th, V_reset,
-//! dt, tau_ref]` (the first five LIF's); state `z = [V, r]`:
+//! dt, tau_ref, inv_dt]` (the first five LIF's, `inv_dt = 1/dt`); state `z = [V, r]`:
 //!
 //! ```text
 //! U  = V - r s                         LIF's reset
@@ -21,38 +21,40 @@ const TH: usize = 3;
 const RESET: usize = 4;
 const DT: usize = 5;
 const TAU_REF: usize = 6;
+const INV_DT: usize = 7;
 
 /// LIF's constants.
 #[inline(always)]
-fn lif<R: Real>(c: &[R; 7]) -> [R; 5] {
+fn lif<R: Real>(c: &[R; 8]) -> [R; 5] {
     [c[0], c[1], c[2], c[3], c[4]]
 }
 
 /// Writes LIF's constants' cotangents `lb` (accumulated from `lif(lc)`) back into `lc`.
 #[inline(always)]
-fn add_back<R: Real>(lc: &mut [R; 7], lb: &[R; 5]) {
+fn add_back<R: Real>(lc: &mut [R; 8], lb: &[R; 5]) {
     lc[..5].copy_from_slice(lb);
 }
 
-impl Model<2, 7> for LifRef {
+impl Model<2, 8> for LifRef {
     const NAME: &'static str = "lif_ref";
     const STATES: [&'static str; 2] = ["V", "r"];
-    const CONSTS: [&'static str; 7] =
-        ["decay", "bias", "drive", "V_th", "V_reset", "dt", "tau_ref"];
+    const CONSTS: [&'static str; 8] = [
+        "decay", "bias", "drive", "V_th", "V_reset", "dt", "tau_ref", "inv_dt",
+    ];
 
     #[inline(always)]
-    fn scale<R: Real>(c: &[R; 7]) -> R {
+    fn scale<R: Real>(c: &[R; 8]) -> R {
         Lif::scale(&lif(c))
     }
 
     #[inline(always)]
-    fn u<R: Real>(c: &[R; 7], k: R, z: &[R; 2]) -> R {
+    fn u<R: Real>(c: &[R; 8], k: R, z: &[R; 2]) -> R {
         Lif::u(&lif(c), k, &[z[0]])
     }
 
     #[inline(always)]
-    fn step<R: Real, const HARD: bool>(c: &[R; 7], z: &[R; 2], x: R, s: R) -> [R; 2] {
-        let (e, refractory) = clock(z[1], c[DT], c[TAU_REF]);
+    fn step<R: Real, const HARD: bool>(c: &[R; 8], z: &[R; 2], x: R, s: R) -> [R; 2] {
+        let (e, refractory) = clock(z[1], c[DT], c[TAU_REF], c[INV_DT]);
         let (held, _) = reset::<R, HARD>(z[0], c[TH], c[RESET], s);
         let [new] = Lif::step::<R, HARD>(&lif(c), &[z[0]], x, s);
         let v = hold(refractory, held, new);
@@ -60,12 +62,12 @@ impl Model<2, 7> for LifRef {
     }
 
     #[inline(always)]
-    fn u_jvp<R: Real>(c: &[R; 7], k: R, z: &[R; 2], dz: &[R; 2], dc: &[R; 7]) -> R {
+    fn u_jvp<R: Real>(c: &[R; 8], k: R, z: &[R; 2], dz: &[R; 2], dc: &[R; 8]) -> R {
         Lif::u_jvp(&lif(c), k, &[z[0]], &[dz[0]], &lif(dc))
     }
 
     #[inline(always)]
-    fn u_vjp<R: Real>(c: &[R; 7], k: R, z: &[R; 2], w: R, lz: &mut [R; 2], lc: &mut [R; 7]) {
+    fn u_vjp<R: Real>(c: &[R; 8], k: R, z: &[R; 2], w: R, lz: &mut [R; 2], lc: &mut [R; 8]) {
         let (mut lv, mut lb) = ([lz[0]], lif(lc));
         Lif::u_vjp(&lif(c), k, &[z[0]], w, &mut lv, &mut lb);
         lz[0] = lv[0];
@@ -74,16 +76,16 @@ impl Model<2, 7> for LifRef {
 
     #[inline(always)]
     fn step_jvp<R: Real, const HARD: bool>(
-        c: &[R; 7],
+        c: &[R; 8],
         z: &[R; 2],
         x: R,
         s: R,
         dz: &[R; 2],
         dx: R,
         ds: R,
-        dc: &[R; 7],
+        dc: &[R; 8],
     ) -> [R; 2] {
-        let (_, refractory) = clock(z[1], c[DT], c[TAU_REF]);
+        let (_, refractory) = clock(z[1], c[DT], c[TAU_REF], c[INV_DT]);
         let (_, r) = reset::<R, HARD>(z[0], c[TH], c[RESET], s);
         let held = reset_jvp::<R, HARD>(s, r, dz[0], ds, dc[TH], dc[RESET]);
         let [new] = Lif::step_jvp::<R, HARD>(&lif(c), &[z[0]], x, s, &[dz[0]], dx, ds, &lif(dc));
@@ -92,15 +94,15 @@ impl Model<2, 7> for LifRef {
 
     #[inline(always)]
     fn step_vjp<R: Real, const HARD: bool>(
-        c: &[R; 7],
+        c: &[R; 8],
         z: &[R; 2],
         x: R,
         s: R,
         lam: &[R; 2],
-        lc: &mut [R; 7],
+        lc: &mut [R; 8],
     ) -> ([R; 2], R, R) {
         let zero = R::from_f64(0.0);
-        let (_, refractory) = clock(z[1], c[DT], c[TAU_REF]);
+        let (_, refractory) = clock(z[1], c[DT], c[TAU_REF], c[INV_DT]);
         // Where refractory only the held branch (the reset) gets the
         // cotangent; elsewhere only LIF's step.
         let (l_held, l_new) = (

@@ -58,10 +58,11 @@ fn consts(model: &str, n: usize) -> Vec<Vec<f64>> {
             c.push(values(n, 7, 0.05, 0.3));
         }
         "cuba_lif" => c.push(values(n, 8, 0.3, 0.6)),
-        // dt, then tau_ref from 0 (no period) to over four steps, never a multiple of dt.
+        // dt, tau_ref from 0 (no period) to over four steps, never a multiple of dt, 1/dt.
         "lif_ref" => {
             c.push(vec![0.5; n]);
             c.push(values(n, 9, 0.0, 2.2));
+            c.push(vec![2.0; n]);
         }
         _ => {}
     }
@@ -618,8 +619,8 @@ fn model_derivatives() {
     check_model::<If, 1, 3>([0.8, 0.4, 1.1], [0.6]);
     // Refractory (r = 0: e = 0.5 < 1.2) and not (r = 2.5).
     for r in [0.0, 2.5] {
-        let c = [0.8, 0.02, 0.4, 1.1, -0.2, 0.5, 1.2];
-        check_model_holding::<LifRef, 2, 7>(c, [0.6, r], 1, 5);
+        let c = [0.8, 0.02, 0.4, 1.1, -0.2, 0.5, 1.2, 2.0];
+        check_model_holding::<LifRef, 2, 8>(c, [0.6, r], 1, 5);
     }
     // V_th_reset below and above the threshold state.
     for th_reset in [0.7, 1.3] {

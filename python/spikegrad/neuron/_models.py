@@ -331,8 +331,9 @@ IF_MODEL = NeuronModel(
 )
 
 # ---- The refractory period of brainpy.state's *Ref models -----------------------
-# One more state r, the time since the last spike (inf: none yet), and two more
-# constants (dt, tau_ref). Each step: e = (round(r/dt) + 1) dt, the time since
+# One more state r, the time since the last spike (inf: none yet), and three more
+# constants (dt, tau_ref, 1/dt: a multiplication per step, not a division).
+# Each step: e = (round(r (1/dt)) + 1) dt, the time since
 # the last spike at this step (a step count times dt, so it does not drift);
 # while e < tau_ref the held states (the reset ones) replace the step's; then
 # r' = 0 where the new state fired, else e. brainpy.state keeps the absolute
@@ -363,21 +364,21 @@ def with_refractory(base: NeuronModel, *, name: str, class_name: str, held: Call
     Returns:
       The description with states ``base.states + ("r",)``, parameters
       ``base.params`` and ``tau_ref`` (5.0), constants ``base.consts`` and
-      ``("dt", "tau_ref")``.
+      ``("dt", "tau_ref", "inv_dt")``.
     """
     nc = base.n_consts
 
     def fold(dt, p, xp=jnp):
-        return (*base.fold(dt, p, xp), dt, p["tau_ref"])
+        return (*base.fold(dt, p, xp), dt, p["tau_ref"], 1.0 / dt)
 
     def u(c, z):
         return base.u(c[:nc], z[:-1])
 
     def step(c, z, x, s, hard):
-        cb, (dt, tau_ref) = c[:nc], c[nc:]
+        cb, (dt, tau_ref, inv_dt) = c[:nc], c[nc:]
         zb, r = z[:-1], lax.stop_gradient(z[-1])
-        dt, tau_ref = lax.stop_gradient(dt), lax.stop_gradient(tau_ref)
-        e = (_round(r / dt) + 1) * dt
+        dt, tau_ref, inv_dt = (lax.stop_gradient(a) for a in (dt, tau_ref, inv_dt))
+        e = (_round(r * inv_dt) + 1) * dt
         refractory = e < tau_ref
         new = tuple(jnp.where(refractory, h, n) for h, n in zip(held(cb, zb, s, hard), base.step(cb, zb, x, s, hard)))
         return (*new, lax.stop_gradient(jnp.where(fired(cb, new), jnp.zeros_like(e), e)))
@@ -387,7 +388,7 @@ def with_refractory(base: NeuronModel, *, name: str, class_name: str, held: Call
         class_name=class_name,
         states=(*base.states, "r"),
         params=dict(base.params, tau_ref=5.0),
-        consts=(*base.consts, "dt", "tau_ref"),
+        consts=(*base.consts, "dt", "tau_ref", "inv_dt"),
         fold=fold,
         u=u,
         step=step,
@@ -397,7 +398,7 @@ def with_refractory(base: NeuronModel, *, name: str, class_name: str, held: Call
 
 
 # ---- LIFRef: brainpy.state.LIFRef ------------------------------------------------
-# c = (LIF's constants, dt, tau_ref); z = (V, r); V holds its reset value while refractory.
+# c = (LIF's constants, dt, tau_ref, 1/dt); z = (V, r); V holds its reset value while refractory.
 
 LIF_REF_MODEL = with_refractory(
     LIF_MODEL,
