@@ -41,7 +41,7 @@ export PYO3_PYTHON="$PWD/.venv/bin/python"
 bash scripts/lint.sh
 
 echo "== cargo test"
-# Without the shipped library's fat LTO, at opt-level 1 (Cargo.toml, profile
+# Without the shipped library's fat LTO, at opt-level 0 (Cargo.toml, profile
 # ci-test): the same code, built in a fraction of the time.
 cargo test --no-default-features --profile ci-test
 
