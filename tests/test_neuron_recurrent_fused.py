@@ -11,6 +11,7 @@ hard, MultiGaussianGrad and ReluGrad, ``save_every``, ``jvp`` against
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 import jax
 import jax.numpy as jnp
@@ -98,14 +99,18 @@ def test_the_kernels_run_and_settings_choose_them():
             jax.grad(lambda tau: jnp.sum(_call("lif", x, z0, w, params={**PARAMS["lif"], "tau": tau}))), 5.0
         )
         assert BPTT_TARGET in text and BPTT_STATES_TARGET not in text
-    # The default (auto): the forward kernel alone, the gradient the scan form's
-    # (_policy.RECURRENT_BPTT_KERNEL), with the same values.
+    # The default (auto): both kernels (_policy.RECURRENT_BPTT_KERNEL); with it
+    # off, the gradient is the scan form's, with the same values.
     assert FORWARD_TARGET in _custom_calls(lambda x: _call("lif", x, z0, w), x)
     text = _custom_calls(grad, x, w)
-    assert BPTT_TARGET not in text and BPTT_STATES_TARGET not in text
-    with spikegrad.lowering("native"):
-        native = jax.jit(grad)(x, w)
-    _close(jax.jit(grad)(x, w), native, 1e-5)
+    assert FORWARD_TARGET in text and BPTT_STATES_TARGET in text
+    native = jax.jit(grad)(x, w)
+    with mock.patch.object(spikegrad._policy, "RECURRENT_BPTT_KERNEL", False):
+        # A new function: jit's caches do not key on the policy.
+        scan_grad = jax.grad(lambda x, w: loss(x, w), argnums=(0, 1))
+        text = _custom_calls(scan_grad, x, w)
+        assert BPTT_TARGET not in text and BPTT_STATES_TARGET not in text
+        _close(jax.jit(scan_grad)(x, w), native, 1e-5)
     with spikegrad.lowering("xla"):
         text = _custom_calls(grad, x, w)
     assert FORWARD_TARGET not in text and BPTT_TARGET not in text
@@ -198,3 +203,27 @@ def test_same_bits_for_any_thread_count():
         assert res.returncode == 0, res.stderr[-3000:]
         outs.append(res.stdout.split())
     assert len(outs[0]) == 3 and outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("lowering", ["native", "xla"])
+def test_a_traced_non_finite_weight_makes_its_column_non_finite(lowering):
+    """The kernels sum the spiking rows of ``w`` only; a dense ``s @ w`` is
+    non-finite in a column holding inf or NaN whatever the spikes, and so is
+    the kernels' input there (the other columns are untouched)."""
+    x, z0 = _inputs(40, "lif")
+    w = _weights(41)
+    w[1, 2], w[5, 7] = np.inf, np.nan
+
+    def run(w):
+        s, (v,) = _call("lif", x, z0, w, spk_fun=sg.MultiGaussianGrad(), return_states=True)
+        return s, v
+
+    with spikegrad.lowering(lowering):
+        s, v = jax.jit(run)(jnp.asarray(w))
+        g = jax.jit(jax.grad(lambda x, w: jnp.sum(run(w)[1][..., 0] * x[..., 0])))(x, jnp.asarray(w))
+    v, bad = np.asarray(v), [2, 7]
+    assert not np.isfinite(v[..., bad]).any()
+    assert np.isfinite(np.delete(v, bad, axis=-1)).all()
+    assert np.isfinite(np.asarray(s)).all()
+    # The gradient runs (its values pass through the non-finite weights).
+    assert g.shape == x.shape

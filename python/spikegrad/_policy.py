@@ -83,12 +83,11 @@ XLA_GRAD_DTYPES = frozenset({"bfloat16"})
 #: fused neurons to the ``lax.scan`` form; ``pallas`` opts in to the kernels.
 GPU_KERNELS_VALIDATED = False
 #: Whether ``auto`` differentiates the recurrent fused neurons (``w_rec=``)
-#: with their BPTT kernel. Measured 0.5x-1.1x the ``lax.scan`` form's
-#: ``jit(grad)`` (docs/perf.md, "Recurrent BPTT kernel with a tiled recurrent
-#: product"), not consistently faster, so ``auto`` runs
-#: the fused forward kernel alone (1.2x-1.8x) and differentiates the scan
-#: form; ``native`` runs the BPTT kernel too.
-RECURRENT_BPTT_KERNEL = False
+#: with their BPTT kernel: its ``jit(grad)`` measured 1.2x-2.0x the
+#: ``lax.scan`` form's for LIF and ALIF, both surrogates, B = 64 and 256
+#: (docs/perf.md, "Recurrent kernels: AVX-512 product tiles and spike
+#: masks"). ``False`` would differentiate the scan form instead.
+RECURRENT_BPTT_KERNEL = True
 
 
 def set_lowering(value: str) -> None:

@@ -30,6 +30,7 @@ pub mod lif_ref;
 pub mod model;
 pub mod passes;
 pub mod rec_kernel;
+pub mod rec_tile;
 pub mod recurrent;
 pub mod refractory;
 
@@ -40,7 +41,7 @@ use crate::kernels::GradKernel;
 use crate::math::Real;
 
 /// The float types the neuron kernels compute and store the state in.
-pub trait NeuronReal: Real {
+pub trait NeuronReal: Real + rec_tile::SimdTile {
     /// `x[i] = g'(x[i])` over a row, with the surrogate's own vectorized loop.
     fn grad_row(g: &dyn GradKernel, x: &mut [Self]);
 }

@@ -14,8 +14,11 @@ use super::model::Model;
 use crate::registry::{grad_kernel, neuron_kernel};
 
 const T: usize = 11;
-const ROWS: usize = 3;
-const N: usize = 20;
+// 77 rows = 9 tiles of 8 + 4 + 1 (every row tile of the recurrent product)
+// and two groups of the spike masks (64 rows each); 40 neurons = two column
+// panels of the f64 product and a part one.
+const ROWS: usize = 77;
+const N: usize = 40;
 const NB: usize = ROWS * N;
 
 /// Deterministic values in `[lo, lo + span)`.

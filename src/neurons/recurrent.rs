@@ -9,6 +9,8 @@
 //!
 //! **Cost of the spikes.** The forward adds `s_j w_rec[j, :]` for the spiking
 //! `j` of a row only (contiguous rows of `w_rec`; exact for any spike value).
+//! The spiking `(row, j)` are found from per-`j` bit masks of up to 64 rows
+//! ([`for_each_spike`]), not by testing each neuron of each row per `j`.
 //! BPTT computes the recurrent spikes' cotangent `delta_t @ w_rec^T` as a
 //! product of register tiles ([`rec_product`]), skipping the tiles where every
 //! `g'(u)` is zero (the entries are multiplied by `g'`, so this is exact), and
@@ -162,8 +164,9 @@ fn transpose<R: NeuronReal>(w: &Grid<'_, R>, n: usize, np: usize) -> Vec<R> {
 /// One tile of `delta @ w^T`: rows `d` (`n` each) against the `NR` columns
 /// from `j0` of `wt`, accumulated over `k` in ascending order with fused
 /// multiply-adds, so every entry's sum has one order whatever the tile's
-/// row count `M`. The accumulators are a fixed-size array: LLVM keeps them
-/// in vector registers.
+/// row count `M`. The portable tile, for CPUs without AVX-512: LLVM keeps
+/// its accumulators in registers only where it chooses to (see
+/// [`super::rec_tile`]).
 #[inline(always)]
 fn tile<R: NeuronReal, const M: usize, const NR: usize>(
     wt: &[R],
@@ -187,7 +190,9 @@ fn tile<R: NeuronReal, const M: usize, const NR: usize>(
 }
 
 /// The tile of rows `b..b + M`, columns `j0..j0 + w` of `rec`, unless every
-/// `g'` of it is zero (the entries are multiplied by `g'`; skipping is exact).
+/// `g'` of it is zero (the entries are multiplied by `g'`; skipping is exact):
+/// the AVX-512 tile ([`super::rec_tile::SimdTile`]) where the CPU has one, else [`tile`];
+/// both sum each entry in the same order, so they give the same bits.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn tile_rows<R: NeuronReal, const M: usize, const NR: usize>(
@@ -204,6 +209,30 @@ fn tile_rows<R: NeuronReal, const M: usize, const NR: usize>(
     let live = (b..b + M).any(|r| g[r * n + j0..r * n + j0 + w].iter().any(|&v| v != zero()));
     if !live {
         return;
+    }
+    assert!(
+        j0 + NR <= np
+            && wt.len() >= n * np
+            && delta.len() >= (b + M) * n
+            && rec.len() >= (b + M) * n
+    );
+    if NR == R::COLS {
+        let (dp, rp) = (delta.as_ptr(), rec.as_mut_ptr());
+        // SAFETY: rows b..b + M of delta and rec exist and j0 + w <= n
+        // (asserted above and by the caller); wt has n rows of np >= j0 + NR.
+        let done = unsafe {
+            R::simd_tile::<M>(
+                wt.as_ptr().add(j0),
+                np,
+                n,
+                from_fn(|r| dp.add((b + r) * n)),
+                from_fn(|r| rp.add((b + r) * n + j0)),
+                w,
+            )
+        };
+        if done {
+            return;
+        }
     }
     let acc = tile::<R, M, NR>(
         wt,
@@ -295,16 +324,97 @@ fn step_tile<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize, cons
     }
 }
 
+/// Rows per group of [`for_each_spike`]'s masks (the bits of a `u64`).
+const MASK_ROWS: usize = 64;
+
+/// `f(j, b)` for every row `b` of `s` (rows of `n`) and neuron `j` where
+/// `s[b n + j] != 0`: per group of [`MASK_ROWS`] rows, in ascending `j`,
+/// then ascending `b`. So a row's `j` come in ascending order, and a `j`'s
+/// rows too. `masks[j]` gets bit `b` where row `b` of the group spikes at `j`
+/// (a branch-free vector compare per lane), and only the set bits are
+/// visited, instead of a test of every neuron of every row per `j`.
+#[inline(always)]
+fn for_each_spike<R: NeuronReal>(
+    s: &[R],
+    n: usize,
+    masks: &mut Vec<u64>,
+    mut f: impl FnMut(usize, usize),
+) {
+    if n == 0 {
+        return;
+    }
+    masks.resize(n, 0);
+    let rows = s.len() / n;
+    for g0 in (0..rows).step_by(MASK_ROWS) {
+        masks.fill(0);
+        for b in g0..rows.min(g0 + MASK_ROWS) {
+            let bit = 1u64 << (b - g0);
+            for (m, &v) in masks.iter_mut().zip(&s[b * n..(b + 1) * n]) {
+                *m |= if v != zero() { bit } else { 0 };
+            }
+        }
+        for (j, &mask) in masks.iter().enumerate() {
+            let mut m = mask;
+            while m != 0 {
+                f(j, g0 + m.trailing_zeros() as usize);
+                m &= m - 1;
+            }
+        }
+    }
+}
+
+/// What a step needs of `w` besides its rows: the columns holding a
+/// non-finite weight (usually none), and [`for_each_spike`]'s masks.
+struct Recurrence<'a, R> {
+    w: Grid<'a, R>,
+    n: usize,
+    /// A dense `s @ w` is non-finite in such a column whatever the spikes
+    /// (`0 * inf` is NaN); the sum over the spiking rows alone is not, so
+    /// these columns' inputs are made NaN at every step instead.
+    non_finite: Option<Vec<usize>>,
+    masks: Vec<u64>,
+}
+
+impl<'a, R: NeuronReal> Recurrence<'a, R> {
+    fn new(w: Grid<'a, R>, n: usize) -> Self {
+        // `|v| < inf` is false for inf and NaN. Per chunk a branch-free
+        // fold, so the usual all-finite case is one vector pass.
+        let inf = R::from_f64(f64::INFINITY);
+        let is_finite = |x: R| x.abs() < inf;
+        let finite = |v: &[R]| {
+            v.chunks(64)
+                .all(|ch| ch.iter().fold(true, |a, &x| a & is_finite(x)))
+        };
+        let non_finite = if (0..n).all(|j| finite(w.row(j, 0..n))) {
+            None
+        } else {
+            let mut bad = vec![false; n];
+            for j in 0..n {
+                for (b, &v) in bad.iter_mut().zip(w.row(j, 0..n)) {
+                    *b |= !is_finite(v);
+                }
+            }
+            Some((0..n).filter(|&c| bad[c]).collect())
+        };
+        Self {
+            w,
+            n,
+            non_finite,
+            masks: Vec::new(),
+        }
+    }
+}
+
 /// One step of a block's rows of `n` neurons (`x.len()` of them): from the
 /// states `z` and their spikes `s` to the next ones, in place; `inp` gets
 /// each neuron's input `x + s @ w` (per row the spiking rows of `w` summed
 /// in ascending order first, then `x`, as `x + s @ w` is written). Each row
-/// of `w` is read once for all the block's rows that spike there.
+/// of `w` is read once for all the rows of a [`for_each_spike`] group that
+/// spike there.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn step_rows<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize, const HARD: bool>(
-    n: usize,
-    w: &Grid<'_, R>,
+    rec: &mut Recurrence<'_, R>,
     c: &[[Tile<R>; C]],
     k: &[Tile<R>],
     x: &[R],
@@ -312,22 +422,23 @@ fn step_rows<R: NeuronReal, M: Model<S, C>, const S: usize, const C: usize, cons
     s: &mut [Tile<R>],
     inp: &mut [Tile<R>],
 ) {
-    let nb = x.len();
+    let (n, nb) = (rec.n, x.len());
     let acc = inp.as_flattened_mut();
     acc.fill(zero());
-    let sf = s.as_flattened();
-    for j in 0..n {
-        let mut wr: Option<&[R]> = None;
-        for (base, a) in (0..nb).step_by(n).zip(acc[..nb].chunks_exact_mut(n)) {
-            let sj = sf[base + j];
-            if sj != zero() {
-                let row = *wr.get_or_insert_with(|| w.row(j, 0..n));
-                axpy(a, sj, row);
-            }
-        }
-    }
+    let sf = &s.as_flattened()[..nb];
+    let w = rec.w;
+    for_each_spike(sf, n, &mut rec.masks, |j, b| {
+        axpy(&mut acc[b * n..(b + 1) * n], sf[b * n + j], w.row(j, 0..n));
+    });
     for (a, &xi) in acc.iter_mut().zip(x) {
         *a = xi + *a;
+    }
+    if let Some(bad) = &rec.non_finite {
+        for row in acc[..nb].chunks_exact_mut(n) {
+            for &j in bad {
+                row[j] = R::from_f64(f64::NAN);
+            }
+        }
     }
     for ti in 0..z.len() {
         step_tile::<R, M, S, C, HARD>(&c[ti], &k[ti], &inp[ti], &mut z[ti], &mut s[ti]);
@@ -371,9 +482,10 @@ pub fn rec_forward_block<
     let (c, k) = block_consts::<R, M, S, C>(&io.c, &cols);
     let (mut z, mut s) = initial::<R, M, S, C>(&io.z0, 0, &cols, &c, &k);
     let mut inp = vec![[zero::<R>(); W]; z.len()];
+    let mut rec = Recurrence::new(io.w, n);
     for t in 0..steps {
         let x = io.x.row(t, cols.clone());
-        step_rows::<R, M, S, C, HARD>(n, &io.w, &c, &k, x, &mut z, &mut s, &mut inp);
+        step_rows::<R, M, S, C, HARD>(&mut rec, &c, &k, x, &mut z, &mut s, &mut inp);
         if let Some(spikes) = &io.spikes {
             spikes
                 .row_mut(t, cols.clone())
@@ -511,6 +623,7 @@ pub fn rec_bptt_block<
     let mut ss = vec![zt; (seg_len + 1) * nt];
     let mut gs = vec![zt; (seg_len + 1) * nt];
     let mut inps = vec![zt; seg_len * nt];
+    let mut recur = Recurrence::new(io.w, n);
     // The cotangents of the states and (per neuron, summed over time) of the
     // constants (a dummy without CONSTS).
     let mut lam = vec![[zt; S]; nt];
@@ -538,8 +651,7 @@ pub fn rec_bptt_block<
             let (sdone, snext) = ss.split_at_mut((m + 1) * nt);
             snext[..nt].copy_from_slice(&sdone[m * nt..]);
             step_rows::<R, M, S, C, HARD>(
-                n,
-                &io.w,
+                &mut recur,
                 &c,
                 &k,
                 io.x.row(t0 + m, cols.clone()),
@@ -595,17 +707,15 @@ pub fn rec_bptt_block<
                 rec_product::<R, 16>(n, np, &wt, df, g, rf);
             }
             // The weight gradient, event-driven: `s_j delta` into `gw[j, :]`
-            // for the spiking `j` of each row.
-            let sp = ss[prev..next].as_flattened();
-            for jn in 0..n {
-                let gwr = &mut gw[jn * n..(jn + 1) * n];
-                for base in (0..nb).step_by(n) {
-                    let s = sp[base + jn];
-                    if s != zero() {
-                        axpy(gwr, s, &df[base..base + n]);
-                    }
-                }
-            }
+            // for the spiking `j` of each row, rows in ascending order.
+            let sp = &ss[prev..next].as_flattened()[..nb];
+            for_each_spike(sp, n, &mut recur.masks, |j, b| {
+                axpy(
+                    &mut gw[j * n..(j + 1) * n],
+                    sp[b * n + j],
+                    &df[b * n..(b + 1) * n],
+                );
+            });
             for ti in 0..nt {
                 let lct = if CONSTS { &mut lc[ti] } else { &mut no_lc };
                 spike_vjp_tile::<R, M, S, C, CONSTS>(

@@ -242,11 +242,9 @@ def run(
 
     surrogate = _fused_surrogate(spk_fun)
     if w is not None and surrogate is not None and x.dtype in _REC_DTYPES:
-        if _is_traced(w):
-            # The kernels read the rows of w of spiking neurons only; a dense
-            # s @ w gives NaN in every column holding a non-finite weight
-            # (0 * inf is NaN). Kept so: such a column's input is NaN.
-            x = x + jnp.where(jnp.all(jnp.isfinite(w), axis=0), 0.0, jnp.nan).astype(x.dtype)
+        # A traced w may hold a non-finite weight: the kernels make such a
+        # column's input NaN at every step, as a dense s @ w is non-finite
+        # there whatever the spikes (0 * inf is NaN).
         spikes, *states = rec_forward_p.bind(
             x,
             *states0,

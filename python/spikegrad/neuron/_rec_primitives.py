@@ -25,8 +25,8 @@ Lowerings: on CPU, unless the lowering setting (``_policy``) is ``xla`` or
 for the tangent primitive always, the ``lax.scan`` form of
 ``_recurrent.scan_recurrent`` and its ``jax.jvp``/``jax.vjp``. Under
 ``auto`` the forward's JVP is the scan form's own (``_scan_jvp``, JAX
-differentiates it) unless ``_policy.RECURRENT_BPTT_KERNEL``: the BPTT kernel
-measured slower than that (docs/perf.md), the forward kernel faster.
+differentiates it) where ``_policy.RECURRENT_BPTT_KERNEL`` is off; it is on,
+since the BPTT kernel measured faster than that (docs/perf.md).
 
 Batching: a batch axis of ``x``, the states or the constants joins the rows
 (the kernels see a larger population) when ``w`` (and ``dw``) is unbatched;
