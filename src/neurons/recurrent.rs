@@ -377,25 +377,19 @@ struct Recurrence<'a, R> {
 
 impl<'a, R: NeuronReal> Recurrence<'a, R> {
     fn new(w: Grid<'a, R>, n: usize) -> Self {
-        // `|v| < inf` is false for inf and NaN. Per chunk a branch-free
-        // fold, so the usual all-finite case is one vector pass.
+        // Per column, whether some weight is inf or NaN (`|v| < inf` is
+        // false for both): one branch-free pass over `w` that vectorizes.
         let inf = R::from_f64(f64::INFINITY);
-        let is_finite = |x: R| x.abs() < inf;
-        let finite = |v: &[R]| {
-            v.chunks(64)
-                .all(|ch| ch.iter().fold(true, |a, &x| a & is_finite(x)))
-        };
-        let non_finite = if (0..n).all(|j| finite(w.row(j, 0..n))) {
-            None
-        } else {
-            let mut bad = vec![false; n];
-            for j in 0..n {
-                for (b, &v) in bad.iter_mut().zip(w.row(j, 0..n)) {
-                    *b |= !is_finite(v);
-                }
+        let is_finite = |v: R| v.abs() < inf;
+        let mut bad = vec![false; n];
+        for j in 0..n {
+            for (b, &v) in bad.iter_mut().zip(w.row(j, 0..n)) {
+                *b |= !is_finite(v);
             }
-            Some((0..n).filter(|&c| bad[c]).collect())
-        };
+        }
+        let non_finite = bad
+            .contains(&true)
+            .then(|| (0..n).filter(|&c| bad[c]).collect());
         Self {
             w,
             n,
